@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { quantity, threshold } from "./fields";
+
+const reserved = z.strictObject({
+  cpu: quantity.describe("CPU, e.g. `500m`."),
+  memory: quantity.describe("Memory, e.g. `500Mi`."),
+});
+
+const evictionHard = z
+  .strictObject({
+    memoryAvailable: threshold.default("100Mi").describe("`memory.available`. Default: `100Mi`."),
+    nodefsAvailable: threshold.default("10%").describe("`nodefs.available`. Default: `10%`."),
+    nodefsInodesFree: threshold.default("5%").describe("`nodefs.inodesFree`. Default: `5%`."),
+    imagefsAvailable: threshold.default("15%").describe("`imagefs.available`. Default: `15%`."),
+  })
+  .prefault({})
+  .describe("Hard eviction thresholds.");
+
+/** The settings a node group may override. */
+const policyFields = {
+  policy: z.enum(["sized", "static"])
+    .describe("`sized`: reservations computed from each node's CPUs and memory (GKE tiers); `static`: the values in `static`."),
+  static: z.strictObject({ kubeReserved: reserved, systemReserved: reserved })
+    .describe("Fixed reservations, used when `policy` is `static`."),
+  maxPods: z.number().int().min(10).max(1000).describe("Pods per node (`maxPods`)."),
+};
+
+const groupOverride = z.strictObject({
+  policy: policyFields.policy.optional(),
+  static: policyFields.static.optional(),
+  maxPods: policyFields.maxPods.optional(),
+});
+
+export const kubelet = z
+  .strictObject({
+    policy: policyFields.policy.default("sized").describe(`${policyFields.policy.description} Default: \`sized\`.`),
+    static: policyFields.static.optional(),
+    maxPods: policyFields.maxPods.default(110).describe("Pods per node (`maxPods`). Default: 110."),
+    evictionHard,
+    systemReservedPids: z.number().int().min(0).default(1000)
+      .describe("Process IDs kept back for system daemons (`systemReserved.pid`). Default: 1000."),
+    minAllocatable: z
+      .strictObject({
+        cpu: quantity.default("500m").describe("Default: `500m`."),
+        memory: quantity.default("1Gi").describe("Default: `1Gi`."),
+      })
+      .prefault({})
+      .describe("The plan refuses reservations that leave less than this for pods."),
+    groups: z.record(z.string(), groupOverride).default({})
+      .describe("Overrides per node group (a host's `group`), e.g. `{big: {maxPods: 250}}`. Default: none."),
+    rollout: z
+      .strictObject({
+        parallelism: z.number().int().min(1).default(1).describe("Nodes changed at once on a running cluster. Default: 1."),
+        drainTimeoutSeconds: z.number().int().min(10).default(300).describe("Default: 300."),
+        readyTimeoutSeconds: z.number().int().min(10).default(300).describe("Default: 300."),
+      })
+      .prefault({})
+      .describe("How a changed kubelet configuration is rolled out on a running cluster."),
+  })
+  .prefault({})
+  .describe("Kubelet reserved resources and eviction.");
+
+export type KubeletConfig = z.output<typeof kubelet>;

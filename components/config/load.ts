@@ -1,0 +1,69 @@
+// Two ways in to the same schema: the stack file on disk (for `render`, which
+// runs without the Pulumi CLI) and the config the Pulumi engine hands the
+// program. Both replace secret values by `{secret: name}` before validation,
+// so no secret value ever reaches the plan.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import YAML from "yaml";
+import { ConfigError } from "./errors";
+import { parseStack, SECRETS, type StackSpec } from "./schema";
+
+export const PROJECT = "ironroot";
+
+export function stackFilePath(stacksDir: string, stack: string): string {
+  return join(stacksDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Raw config of a stack file: `ironroot:` keys, secure values as refs. */
+export function rawConfigFromStackFile(path: string, stack: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(stack, [`${path}: cannot read the stack file: ${(e as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(stack, [`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
+  }
+  const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(`${PROJECT}:`)) continue;
+    const name = key.slice(PROJECT.length + 1);
+    raw[name] = isSecure(value) ? { secret: name } : value;
+  }
+  return raw;
+}
+
+function isSecure(v: unknown): boolean {
+  return typeof v === "object" && v !== null && "secure" in v;
+}
+
+export function loadStackFile(stacksDir: string, stack: string): StackSpec {
+  return parseStack(stack, rawConfigFromStackFile(stackFilePath(stacksDir, stack), stack));
+}
+
+/**
+ * Raw config from the engine's flat map (`ironroot:hosts` -> JSON text).
+ * Values of secret names are never read here, only noted as present.
+ */
+export function rawConfigFromEngine(all: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (!key.startsWith(`${PROJECT}:`)) continue;
+    const name = key.slice(PROJECT.length + 1);
+    if (name in SECRETS) {
+      raw[name] = { secret: name };
+      continue;
+    }
+    try {
+      raw[name] = JSON.parse(value);
+    } catch {
+      raw[name] = value;
+    }
+  }
+  return raw;
+}

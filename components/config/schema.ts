@@ -1,0 +1,239 @@
+// The one description of a stack. Sections are parsed one by one (and hosts
+// one by one) so that every problem in a config is reported in a single run;
+// rules that span sections run on whatever parsed.
+import { z } from "zod";
+import { cluster, type ClusterConfig } from "./cluster";
+import { diskBenchmark, type DiskBenchmarkConfig } from "./diskBenchmark";
+import { ConfigError, formatIssues, issueMessage } from "./errors";
+import { parseCidrV4, secretRef, type SecretRef } from "./fields";
+import { gitops, sealedSecrets, type GitopsConfig, type SealedSecretsConfig } from "./gitops";
+import { host, type HostConfig } from "./hosts";
+import { kubelet, type KubeletConfig } from "./kubelet";
+import { ssh, type SshConfig } from "./ssh";
+
+/** Secrets are read by name from the stack's encrypted config, never parsed here. */
+export const SECRETS = {
+  sshPrivateKey: "SSH private key",
+  deployKey: "the git deploy key",
+  sealingKey: "the sealed-secrets key",
+} as const;
+export type SecretName = keyof typeof SECRETS;
+
+export const sections = {
+  ssh,
+  hosts: z.array(z.unknown()).min(1, { error: "needs at least one host" }).describe("The machines of the cluster. Required."),
+  cluster,
+  diskBenchmark,
+  kubelet,
+  gitops,
+  sealedSecrets,
+  sshPrivateKey: secretRef("sshPrivateKey", SECRETS.sshPrivateKey).optional()
+    .describe("Secret. SSH private key (PEM/OpenSSH). One of: this, `ssh.privateKeyPath`, or `ssh.agent`."),
+  deployKey: secretRef("deployKey", SECRETS.deployKey).optional()
+    .describe("Secret. Private SSH deploy key with read access to `gitops.repoUrl`. Required for SSH repo URLs."),
+  sealingKey: secretRef("sealingKey", SECRETS.sealingKey).optional()
+    .describe("Secret. The sealed-secrets key to restore (certificate and private key, PEM). Default: generated on first build and exported."),
+} as const;
+export const hostSchema = host;
+
+/** A host with its SSH settings resolved from `ssh`. */
+export type HostSpec = HostConfig & { port: number; user: string };
+
+export interface StackSpec {
+  stack: string;
+  ssh: SshConfig;
+  hosts: HostSpec[];
+  cluster: ClusterConfig;
+  diskBenchmark: DiskBenchmarkConfig;
+  kubelet: KubeletConfig;
+  gitops: GitopsConfig;
+  sealedSecrets: SealedSecretsConfig;
+  secrets: Partial<Record<SecretName, SecretRef>>;
+}
+
+type Parsed = {
+  ssh?: SshConfig;
+  hosts?: (HostConfig | undefined)[];
+  cluster?: ClusterConfig;
+  diskBenchmark?: DiskBenchmarkConfig;
+  kubelet?: KubeletConfig;
+  gitops?: GitopsConfig;
+  sealedSecrets?: SealedSecretsConfig;
+  secrets: Partial<Record<SecretName, SecretRef>>;
+};
+
+/**
+ * Validate a stack's raw config (keys without the `ironroot:` prefix; secret
+ * values replaced by `{secret: name}`) and apply defaults. Throws ConfigError
+ * listing every problem.
+ */
+export function parseStack(stackName: string, raw: Record<string, unknown>): StackSpec {
+  const problems: string[] = [];
+  const parsed: Parsed = { secrets: {} };
+
+  for (const key of Object.keys(raw)) {
+    if (!(key in sections)) {
+      problems.push(`${key}: unknown setting: check the spelling against the config reference in README.md`);
+    }
+  }
+
+  const parseSection = <T>(name: keyof typeof sections, schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const r = schema.safeParse(value, { error: issueMessage });
+    if (r.success) return r.data;
+    problems.push(...formatIssues(r.error.issues, [name]));
+    return undefined;
+  };
+
+  parsed.ssh = parseSection("ssh", ssh, raw.ssh);
+  parsed.cluster = parseSection("cluster", cluster, raw.cluster);
+  parsed.diskBenchmark = parseSection("diskBenchmark", diskBenchmark, raw.diskBenchmark);
+  parsed.kubelet = parseSection("kubelet", kubelet, raw.kubelet);
+  parsed.gitops = parseSection("gitops", gitops, raw.gitops);
+  parsed.sealedSecrets = parseSection("sealedSecrets", sealedSecrets, raw.sealedSecrets);
+  for (const name of Object.keys(SECRETS) as SecretName[]) {
+    const ref = parseSection(name, sections[name], raw[name]);
+    if (ref) parsed.secrets[name] = ref;
+  }
+  const hostList = parseSection("hosts", sections.hosts, raw.hosts);
+  if (hostList) {
+    parsed.hosts = hostList.map((h, i) => {
+      const r = host.safeParse(h, { error: issueMessage });
+      if (r.success) return r.data;
+      problems.push(...formatIssues(r.error.issues, ["hosts", i]));
+      return undefined;
+    });
+  }
+
+  problems.push(...crossFieldProblems(parsed));
+  if (problems.length > 0) throw new ConfigError(stackName, problems);
+
+  const sshConfig = parsed.ssh!;
+  return {
+    stack: stackName,
+    ssh: sshConfig,
+    hosts: parsed.hosts!.map((h) => ({ ...h!, port: h!.port ?? sshConfig.port, user: h!.user ?? sshConfig.user })),
+    cluster: parsed.cluster!,
+    diskBenchmark: parsed.diskBenchmark!,
+    kubelet: parsed.kubelet!,
+    gitops: parsed.gitops!,
+    sealedSecrets: parsed.sealedSecrets!,
+    secrets: parsed.secrets,
+  };
+}
+
+function crossFieldProblems(p: Parsed): string[] {
+  const out: string[] = [];
+  const hosts = (p.hosts ?? []).map((h, i) => ({ h, i })).filter((x): x is { h: HostConfig; i: number } => !!x.h);
+
+  const firstByName = new Map<string, number>();
+  const firstByAddress = new Map<string, number>();
+  for (const { h, i } of hosts) {
+    const n = firstByName.get(h.name);
+    if (n !== undefined) out.push(`hosts[${i}].name: "${h.name}" is already used by hosts[${n}]: host names must be unique`);
+    else firstByName.set(h.name, i);
+    const key = h.address.toLowerCase();
+    const a = firstByAddress.get(key);
+    if (a !== undefined) out.push(`hosts[${i}].address: "${h.address}" is already used by hosts[${a}] (${hosts.find((x) => x.i === a)!.h.name}): each host needs its own address`);
+    else firstByAddress.set(key, i);
+  }
+
+  // Only judge the control-plane count when every host parsed; otherwise the
+  // count would be off and the message misleading.
+  if (p.hosts && p.hosts.every((h) => h)) {
+    const cps = hosts.filter(({ h }) => h.roles.includes("control-plane")).length;
+    if (cps === 0) {
+      out.push(`hosts: no host has the control-plane role: give at least one host \`roles: [control-plane]\` (1 for a test cluster, 3 or 5 for HA)`);
+    } else if (cps % 2 === 0) {
+      out.push(
+        `hosts: ${cps} control planes is an even number: etcd needs a majority of members (quorum) to work, ` +
+          `so ${cps} members survive no more failures than ${cps - 1}; use ${cps - 1} or ${cps + 1} control planes`,
+      );
+    }
+  }
+
+  if (p.cluster) {
+    const pod = parseCidrV4(p.cluster.podCidr)!;
+    const svc = parseCidrV4(p.cluster.serviceCidr)!;
+    if (pod.start <= svc.end && svc.start <= pod.end) {
+      out.push(
+        `cluster.serviceCidr: "${p.cluster.serviceCidr}" overlaps cluster.podCidr "${p.cluster.podCidr}": choose two ranges that do not overlap`,
+      );
+    }
+    for (const { h, i } of hosts) {
+      const ip = parseCidrV4(`${h.address}/32`);
+      if (!ip) continue;
+      for (const [field, range] of [["podCidr", pod], ["serviceCidr", svc]] as const) {
+        if (ip.start >= range.start && ip.start <= range.end) {
+          out.push(`hosts[${i}].address: ${h.address} lies inside cluster.${field} "${p.cluster[field]}": move the ${field} to a range the hosts do not use`);
+        }
+      }
+    }
+    const ep = p.cluster.endpoint;
+    if (ep.mode === "vip") {
+      const clash = hosts.find(({ h }) => h.address === ep.address);
+      if (clash) out.push(`cluster.endpoint.address: ${ep.address} is the address of hosts[${clash.i}] (${clash.h.name}): the VIP must be a free address on the hosts' network`);
+    }
+    if (p.gitops?.prune && p.cluster.production && !p.gitops.acknowledgePruneInProduction) {
+      out.push(
+        `gitops.prune: true on a production stack (cluster.production: true) deletes from the cluster whatever is removed from git; ` +
+          `set gitops.acknowledgePruneInProduction: true to confirm, or keep prune false until the path is proven`,
+      );
+    }
+  }
+
+  if (p.ssh) {
+    const sources = [
+      p.secrets.sshPrivateKey ? "the sshPrivateKey secret" : undefined,
+      p.ssh.privateKeyPath ? "ssh.privateKeyPath" : undefined,
+      p.ssh.agent ? "ssh.agent" : undefined,
+    ].filter((s): s is string => !!s);
+    if (sources.length === 0) {
+      out.push(
+        `ssh: no SSH key configured: set one of ssh.privateKeyPath, ssh.agent: true, or the secret (\`pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519\`)`,
+      );
+    } else if (sources.length > 1) {
+      out.push(`ssh: ${sources.join(" and ")} are both set: keep exactly one SSH key source`);
+    }
+  }
+
+  if (p.gitops && !/^https:\/\//.test(p.gitops.repoUrl)) {
+    if (!p.secrets.deployKey) {
+      out.push(`deployKey: gitops.repoUrl "${p.gitops.repoUrl}" is an SSH URL and needs a deploy key: run \`pulumi config set --secret deployKey < deploy_key\``);
+    }
+    if (!p.gitops.knownHosts) {
+      out.push(
+        `gitops.knownHosts: gitops.repoUrl is an SSH URL, so the git host's key must be pinned: set it to the verified \`ssh-keyscan <git host>\` lines`,
+      );
+    }
+  }
+
+  if (p.diskBenchmark) {
+    const d = p.diskBenchmark;
+    if (d.warnP99Ms > d.failP99Ms) {
+      out.push(`diskBenchmark.warnP99Ms: ${d.warnP99Ms} is above diskBenchmark.failP99Ms ${d.failP99Ms}: the warning must come before the failure; lower warnP99Ms or raise failP99Ms`);
+    }
+    if (p.hosts) {
+      d.allowSlowDisk.forEach((name, i) => {
+        if (!hosts.some(({ h }) => h.name === name)) {
+          out.push(`diskBenchmark.allowSlowDisk[${i}]: "${name}" is not a host in this stack: use a name from hosts[].name`);
+        }
+      });
+    }
+  }
+
+  if (p.kubelet) {
+    const k = p.kubelet;
+    if (k.policy === "static" && !k.static) {
+      out.push(`kubelet.static: kubelet.policy is "static" but no values are given: set kubelet.static.kubeReserved and kubelet.static.systemReserved, or use policy "sized"`);
+    }
+    for (const [group, o] of Object.entries(k.groups)) {
+      if (o.policy === "static" && !o.static && !k.static) {
+        out.push(`kubelet.groups.${group}.static: group "${group}" uses policy "static" but no static values are given: set kubelet.groups.${group}.static`);
+      }
+      if (p.hosts && !hosts.some(({ h }) => h.group === group)) {
+        out.push(`kubelet.groups.${group}: no host is in group "${group}": set hosts[].group: ${group} on its hosts, or remove the override`);
+      }
+    }
+  }
+  return out;
+}

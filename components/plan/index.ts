@@ -1,0 +1,37 @@
+// The plan: everything `pulumi up` will apply, as data. Pure and
+// deterministic: no Pulumi, no SSH, no clock, no randomness.
+import type { StackSpec } from "../config/schema";
+import { inventory, type InventoryNode } from "./inventory";
+import { rootApplication } from "./rootApp";
+import type { HostStep } from "./step";
+
+export interface NodePlan extends InventoryNode {
+  /** Host preparation, in order. */
+  prep: HostStep[];
+}
+
+export interface ClusterPlan {
+  name: string;
+  /** Node names in the order they enter the cluster. */
+  joinOrder: string[];
+  rootApp: ReturnType<typeof rootApplication>;
+}
+
+export interface Plan {
+  stack: string;
+  nodes: NodePlan[];
+  cluster: ClusterPlan;
+}
+
+export function buildPlan(spec: StackSpec): Plan {
+  const nodes = inventory(spec).map((n) => ({ ...n, prep: [] as HostStep[] }));
+  return {
+    stack: spec.stack,
+    nodes,
+    cluster: {
+      name: spec.cluster.name,
+      joinOrder: nodes.map((n) => n.name),
+      rootApp: rootApplication(spec),
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// `render`: the plan written to files for review in a pull request or a CI
+// diff. Byte-identical on re-run (stable order, no timestamps) and free of
+// secret values: secrets appear only as `<secret:NAME>`.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import YAML from "yaml";
+import type { Plan } from "../plan";
+import { stepScript } from "../plan/step";
+
+export type RenderedFiles = Map<string, string>;
+
+export function secretPlaceholder(name: string): string {
+  return `<secret:${name}>`;
+}
+
+export function toYaml(doc: unknown): string {
+  return YAML.stringify(doc, { lineWidth: 0, sortMapEntries: false });
+}
+
+export function renderPlan(plan: Plan): RenderedFiles {
+  const files: RenderedFiles = new Map();
+  for (const node of plan.nodes) {
+    const { prep, ...inventory } = node;
+    files.set(`nodes/${node.name}/node.yaml`, toYaml(inventory));
+    prep.forEach((step, i) => {
+      files.set(`nodes/${node.name}/prep/${String(i + 1).padStart(2, "0")}-${step.id.replace(/\//g, "-")}.sh`, stepScript(step));
+    });
+  }
+  files.set("cluster/join-order.yaml", toYaml({ joinOrder: plan.cluster.joinOrder }));
+  files.set("cluster/root-app.yaml", toYaml(plan.cluster.rootApp));
+  return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Replace the output folder with exactly these files (stale files would mislead a diff). */
+export function writeRendered(outDir: string, files: RenderedFiles): void {
+  rmSync(outDir, { recursive: true, force: true });
+  for (const [rel, content] of files) {
+    const path = join(outDir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
+  }
+}
