@@ -1,0 +1,76 @@
+// The contract between everything that runs commands on hosts and the one
+// module that does it (executor.ts). Code that only needs to run commands
+// depends on HostSession, so it can be tested against lab hosts directly.
+
+export interface Bastion {
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned host key of the jump host, "<type> <base64>". */
+  hostKey: string;
+}
+
+/** Everything needed to reach one host; built from the stack spec by `targetFor`. */
+export interface SshTarget {
+  /** Host name from the config, used in every message. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned host key, "<type> <base64>". A host presenting another key is refused. */
+  hostKey: string;
+  /** Private key text, when it comes from the `sshPrivateKey` secret. Never logged. */
+  privateKey?: string;
+  /** Private key file on the machine running ironroot (`~` is expanded). */
+  privateKeyPath?: string;
+  /** Use the agent at $SSH_AUTH_SOCK. */
+  agent?: boolean;
+  bastion?: Bastion;
+  connectTimeoutSeconds: number;
+  connectRetries: number;
+  commandTimeoutSeconds: number;
+}
+
+export interface RunOptions {
+  /** Run through `sudo -n` (default: when the user is not root). */
+  sudo?: boolean;
+  /** Overrides the target's commandTimeoutSeconds. */
+  timeoutSeconds?: number;
+  /** Sent to the command's standard input (use it for secrets, never argv). */
+  stdin?: string;
+  /** Values to mask as *** wherever output is logged. */
+  secrets?: string[];
+  /** Receives each output line (already masked), e.g. to stream to the Pulumi log. */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HostSession {
+  readonly target: SshTarget;
+  /** Run a shell command (bash -c); a non-zero exit is returned, not thrown. */
+  run(command: string, opts?: RunOptions): Promise<RunResult>;
+  /** Like run, but a non-zero exit throws HostError naming the host and what was being done. */
+  check(what: string, command: string, opts?: RunOptions): Promise<string>;
+  /** Write content to a remote file atomically (temp file + rename), with mode. */
+  putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Copy a local file to the host. */
+  upload(localPath: string, remotePath: string): Promise<void>;
+}
+
+/** `<host> (<address>:<port>): <what was being done>: <cause>` */
+export class HostError extends Error {
+  constructor(
+    readonly host: string,
+    readonly endpoint: string,
+    readonly what: string,
+    readonly cause_: string,
+  ) {
+    super(`${host} (${endpoint}): ${what}: ${cause_}`);
+    this.name = "HostError";
+  }
+}
