@@ -20,7 +20,14 @@ const endpoint = z
       host: address.describe("DNS name (or address) of an external load balancer in front of the control planes."),
       port: port.default(6443).describe("Port on the external load balancer. Default: 6443."),
     }),
-  ], { error: (iss) => iss.code === "invalid_union" ? `mode must be one of local-lb, vip, dns` : undefined })
+  ], {
+    error: (iss) =>
+      iss.code !== "invalid_union"
+        ? undefined
+        : (iss.input as { mode?: unknown } | undefined)?.mode === undefined
+          ? "is required: one of local-lb, vip, dns"
+          : `${JSON.stringify((iss.input as { mode: unknown }).mode)} is not one of: local-lb, vip, dns`,
+  })
   .prefault({ mode: "local-lb" })
   .describe("How nodes and clients reach the API server. Default: `{mode: local-lb}`.");
 
