@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { cluster, type ClusterConfig } from "./cluster";
 import { diskBenchmark, type DiskBenchmarkConfig } from "./diskBenchmark";
+import { etcdSnapshotProblems, etcdSnapshots, type EtcdSnapshotsConfig } from "./etcdSnapshots";
 import { ConfigError, formatIssues, issueMessage } from "./errors";
 import { parseCidrV4, secretRef, type SecretRef } from "./fields";
 import { gitops, sealedSecrets, type GitopsConfig, type SealedSecretsConfig } from "./gitops";
@@ -27,6 +28,7 @@ export const sections = {
   kubelet,
   gitops,
   sealedSecrets,
+  etcdSnapshots,
   sshPrivateKey: secretRef("sshPrivateKey", SECRETS.sshPrivateKey).optional()
     .describe("Secret. SSH private key (PEM/OpenSSH). One of: this, `ssh.privateKeyPath`, or `ssh.agent`."),
   deployKey: secretRef("deployKey", SECRETS.deployKey).optional()
@@ -48,6 +50,7 @@ export interface StackSpec {
   kubelet: KubeletConfig;
   gitops: GitopsConfig;
   sealedSecrets: SealedSecretsConfig;
+  etcdSnapshots: EtcdSnapshotsConfig;
   secrets: Partial<Record<SecretName, SecretRef>>;
 }
 
@@ -59,6 +62,7 @@ type Parsed = {
   kubelet?: KubeletConfig;
   gitops?: GitopsConfig;
   sealedSecrets?: SealedSecretsConfig;
+  etcdSnapshots?: EtcdSnapshotsConfig;
   secrets: Partial<Record<SecretName, SecretRef>>;
 };
 
@@ -88,8 +92,13 @@ export function parseStack(stackName: string, raw: Record<string, unknown>): Sta
   parsed.cluster = parseSection("cluster", cluster, raw.cluster);
   parsed.diskBenchmark = parseSection("diskBenchmark", diskBenchmark, raw.diskBenchmark);
   parsed.kubelet = parseSection("kubelet", kubelet, raw.kubelet);
-  parsed.gitops = parseSection("gitops", gitops, raw.gitops);
+  if (raw.gitops === undefined) {
+    problems.push("gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from");
+  } else {
+    parsed.gitops = parseSection("gitops", gitops, raw.gitops);
+  }
   parsed.sealedSecrets = parseSection("sealedSecrets", sealedSecrets, raw.sealedSecrets);
+  parsed.etcdSnapshots = parseSection("etcdSnapshots", etcdSnapshots, raw.etcdSnapshots);
   for (const name of Object.keys(SECRETS) as SecretName[]) {
     const ref = parseSection(name, sections[name], raw[name]);
     if (ref) parsed.secrets[name] = ref;
@@ -117,6 +126,7 @@ export function parseStack(stackName: string, raw: Record<string, unknown>): Sta
     kubelet: parsed.kubelet!,
     gitops: parsed.gitops!,
     sealedSecrets: parsed.sealedSecrets!,
+    etcdSnapshots: parsed.etcdSnapshots!,
     secrets: parsed.secrets,
   };
 }
@@ -220,6 +230,8 @@ function crossFieldProblems(p: Parsed): string[] {
       });
     }
   }
+
+  if (p.etcdSnapshots) out.push(...etcdSnapshotProblems(p.etcdSnapshots, hosts.map(({ h }) => h)));
 
   if (p.kubelet) {
     const k = p.kubelet;

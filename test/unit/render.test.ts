@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { loadStackFile } from "../../components/config/load";
+import { buildPlan } from "../../components/plan";
+import { renderPlan } from "../../components/render/render";
+import { assertGoldenTree } from "../support/golden";
+
+const ROOT = resolve(__dirname, "../..");
+const STACKS = join(ROOT, "stacks");
+
+function renderCli(stacksDir: string, stack: string, out: string): void {
+  execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/render.ts"), "--stack", stack, "--out", out, "--stacks-dir", stacksDir], {
+    cwd: ROOT,
+    stdio: "pipe",
+  });
+}
+
+function readTree(dir: string, prefix = ""): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) for (const [k, v] of readTree(path, `${prefix}${name}/`)) out.set(k, v);
+    else out.set(`${prefix}${name}`, readFileSync(path));
+  }
+  return out;
+}
+
+test("the example stack renders to the golden files", () => {
+  assertGoldenTree("render/example", renderPlan(buildPlan(loadStackFile(STACKS, "example"))));
+});
+
+test("render writes the same bytes twice", () => {
+  const a = mkdtempSync(join(tmpdir(), "ironroot-render-"));
+  const b = mkdtempSync(join(tmpdir(), "ironroot-render-"));
+  renderCli(STACKS, "example", a);
+  renderCli(STACKS, "example", b);
+  renderCli(STACKS, "example", b); // over an existing output folder
+  const ta = readTree(a);
+  const tb = readTree(b);
+  assert.ok(ta.size > 5);
+  assert.deepEqual([...ta.keys()], [...tb.keys()]);
+  for (const [k, v] of ta) assert.ok(v.equals(tb.get(k)!), `${k} differs between two renders`);
+});
+
+test("render output contains no secret value, only named placeholders", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-secrets-"));
+  const marker = "v1:SECRETMARKER0123456789";
+  const stack = readFileSync(join(STACKS, "Pulumi.example.yaml"), "utf8").replace(
+    /secure: v1:\S+/,
+    `secure: ${marker}`,
+  ) + `  ironroot:sealingKey:\n    secure: ${marker}-sealing\n`;
+  writeFileSync(join(dir, "Pulumi.s.yaml"), stack);
+  const out = join(dir, "out");
+  renderCli(dir, "s", out);
+  const all = [...readTree(out).values()].map((b) => b.toString("utf8")).join("\n");
+  assert.ok(!all.includes("SECRETMARKER"), "a secret value reached the rendered files");
+});
+
+test("render refuses a bad config with the problems and a non-zero exit", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-bad-"));
+  writeFileSync(join(dir, "Pulumi.bad.yaml"), "config:\n  ironroot:hosts: []\n");
+  assert.throws(() => renderCli(dir, "bad", join(dir, "out")), (e: { status: number; stderr: Buffer }) => {
+    assert.equal(e.status, 1);
+    assert.match(e.stderr.toString(), /stack "bad": 3 problems in the stack config:\n/);
+    assert.match(e.stderr.toString(), /\n {2}- hosts: needs at least one host\n/);
+    assert.match(e.stderr.toString(), /\n {2}- gitops: is required: set gitops.repoUrl/);
+    return true;
+  });
+});
