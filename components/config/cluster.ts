@@ -14,6 +14,8 @@ const endpoint = z
       address: address.describe("Virtual IP kube-vip holds on one control plane (needs a shared layer 2)."),
       interface: z.string().min(1).default("eth0").describe("Interface the VIP is announced on. Default: `eth0`."),
       port: port.default(6443).describe("API server port. Default: 6443."),
+      kubeVipVersion: z.string().regex(/^v\d+\.\d+\.\d+$/).default("v0.8.9")
+        .describe("Pinned kube-vip image tag (ghcr.io/kube-vip/kube-vip). Default: `v0.8.9`."),
     }),
     z.strictObject({
       mode: z.literal("dns"),
@@ -46,6 +48,9 @@ export const cluster = z
     podCidr: cidrV4.default("10.244.0.0/16").describe("Pod network. Default: `10.244.0.0/16`."),
     serviceCidr: cidrV4.default("10.96.0.0/12").describe("Service network. Default: `10.96.0.0/12`."),
     endpoint,
+    calicoVersion: z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Calico release tag: use e.g. "v3.30.3"` })
+      .default("v3.30.3")
+      .describe("Pinned Calico release (the CNI, VXLAN mode: works without a shared layer 2, enforces NetworkPolicy). Default: `v3.30.3`."),
     offlineBundleDir: absolutePath.optional()
       .describe("Air-gapped mode: local folder of packages and images uploaded to each host instead of downloading. Default: none (online)."),
   })
