@@ -20,7 +20,7 @@ const evictionHard = z
 const policyFields = {
   policy: z.enum(["sized", "static"])
     .describe("`sized`: reservations computed from each node's CPUs and memory (GKE tiers); `static`: the values in `static`."),
-  static: z.strictObject({ kubeReserved: reserved, systemReserved: reserved })
+  static: z.strictObject({ kubeReserved: reserved.describe("Kept back for Kubernetes daemons (kubelet, container runtime)."), systemReserved: reserved.describe("Kept back for the OS (sshd, journald, systemd).") })
     .describe("Fixed reservations, used when `policy` is `static`."),
   maxPods: z.number().int().min(10).max(1000).describe("Pods per node (`maxPods`)."),
 };
