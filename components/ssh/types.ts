@@ -19,6 +19,8 @@ export interface SshTarget {
   user: string;
   /** Pinned host key, "<type> <base64>". A host presenting another key is refused. */
   hostKey: string;
+  /** Where the pin lives in the stack config, e.g. `hosts[2].hostKey`; named in mismatch errors. */
+  hostKeyConfigPath?: string;
   /** Private key text, when it comes from the `sshPrivateKey` secret. Never logged. */
   privateKey?: string;
   /** Private key file on the machine running ironroot (`~` is expanded). */
