@@ -1,6 +1,7 @@
 // The plan: everything `pulumi up` will apply, as data. Pure and
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
 import type { StackSpec } from "../config/schema";
+import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
 import { inventory, type InventoryNode } from "./inventory";
 import { rootApplication } from "./rootApp";
 import type { HostStep } from "./step";
@@ -8,6 +9,8 @@ import type { HostStep } from "./step";
 export interface NodePlan extends InventoryNode {
   /** Host preparation, in order. */
   prep: HostStep[];
+  /** The etcd disk benchmark and its gate (runs before Kubernetes goes on the node). */
+  diskBenchmark: DiskBenchmarkPlan;
 }
 
 export interface ClusterPlan {
@@ -24,7 +27,7 @@ export interface Plan {
 }
 
 export function buildPlan(spec: StackSpec): Plan {
-  const nodes = inventory(spec).map((n) => ({ ...n, prep: [] as HostStep[] }));
+  const nodes = inventory(spec).map((n) => ({ ...n, prep: [] as HostStep[], diskBenchmark: diskBenchmarkPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,

@@ -20,7 +20,10 @@ export function toYaml(doc: unknown): string {
 export function renderPlan(plan: Plan): RenderedFiles {
   const files: RenderedFiles = new Map();
   for (const node of plan.nodes) {
-    const { prep, ...inventory } = node;
+    const { prep, diskBenchmark, ...inventory } = node;
+    const { script: benchmarkScript, ...benchmarkSettings } = diskBenchmark;
+    files.set(`nodes/${node.name}/disk-benchmark.sh`, benchmarkScript);
+    files.set(`nodes/${node.name}/disk-benchmark.yaml`, toYaml(benchmarkSettings));
     files.set(`nodes/${node.name}/node.yaml`, toYaml(inventory));
     prep.forEach((step, i) => {
       files.set(`nodes/${node.name}/prep/${String(i + 1).padStart(2, "0")}-${step.id.replace(/\//g, "-")}.sh`, stepScript(step));
