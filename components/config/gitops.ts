@@ -30,8 +30,8 @@ export const gitops = z
       .describe("The root App-of-Apps."),
     argocd: z
       .strictObject({
-        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("9.1.4")
-          .describe("Pinned argo-cd Helm chart version. Default: `9.1.4`."),
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("9.1.9")
+          .describe("Pinned argo-cd Helm chart version. Default: `9.1.9`."),
         chartPath: absolutePath.optional()
           .describe("Air-gapped mode: local path of the argo-cd chart (a .tgz or folder). Default: none (chart repository)."),
         ha: z.enum(["auto", "on", "off"]).default("auto")
@@ -47,8 +47,8 @@ export const gitops = z
 export const sealedSecrets = z
   .strictObject({
     namespace: dnsLabel("namespace").default("kube-system").describe("Namespace of the controller and its key. Default: `kube-system`."),
-    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("2.17.9")
-      .describe("Pinned sealed-secrets Helm chart version. Default: `2.17.9`."),
+    chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("2.17.7")
+      .describe("Pinned sealed-secrets Helm chart version. Default: `2.17.7`."),
     chartPath: absolutePath.optional().describe("Air-gapped mode: local chart path. Default: none."),
     keyRenewPeriod: z.string().regex(/^\d+h$/).default("720h")
       .describe("How often the controller adds a new sealing key (`--key-renew-period`). Default: `720h` (30 days)."),
