@@ -2,8 +2,8 @@
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
 import type { StackSpec } from "../config/schema";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
-import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
+import { prepSteps } from "./prep";
 import { rootApplication } from "./rootApp";
 import type { HostStep } from "./step";
 
@@ -19,8 +19,6 @@ export interface ClusterPlan {
   /** Node names in the order they enter the cluster. */
   joinOrder: string[];
   rootApp: ReturnType<typeof rootApplication>;
-  /** Argo CD, sealed-secrets and their key: what the GitOps component installs. */
-  gitops: GitopsPlan;
 }
 
 export interface Plan {
@@ -30,7 +28,7 @@ export interface Plan {
 }
 
 export function buildPlan(spec: StackSpec): Plan {
-  const nodes = inventory(spec).map((n) => ({ ...n, prep: [] as HostStep[], diskBenchmark: diskBenchmarkPlan(spec, n) }));
+  const nodes = inventory(spec).map((n) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,
@@ -38,7 +36,6 @@ export function buildPlan(spec: StackSpec): Plan {
       name: spec.cluster.name,
       joinOrder: nodes.map((n) => n.name),
       rootApp: rootApplication(spec),
-      gitops: gitopsPlan(spec),
     },
   };
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# containerd runs with the systemd cgroup driver (SystemdCgroup = true)
+# step: prep/containerd-config
+# The probe is read-only; the change runs only when the probe fails.
+set -euo pipefail
+
+probe() {
+  grep -Eq '^[[:space:]]*SystemdCgroup[[:space:]]*=[[:space:]]*true' /etc/containerd/config.toml 2>/dev/null &&
+    systemctl is-active --quiet containerd
+}
+
+apply() {
+  cfg=/etc/containerd/config.toml
+  install -d -m 0755 "$(dirname "$cfg")"
+  tmp=$(mktemp "$cfg.XXXXXX")
+  if grep -Eq '^[[:space:]]*SystemdCgroup[[:space:]]*=' "$cfg" 2>/dev/null; then
+    cat "$cfg" > "$tmp"
+  else
+    containerd config default > "$tmp"
+  fi
+  sed -i -E 's/^([[:space:]]*SystemdCgroup[[:space:]]*=[[:space:]]*)false/\1true/' "$tmp"
+  if ! grep -Eq '^[[:space:]]*SystemdCgroup[[:space:]]*=[[:space:]]*true' "$tmp"; then
+    rm -f "$tmp"
+    echo "no SystemdCgroup setting found in /etc/containerd/config.toml or containerd's default config" >&2
+    return 1
+  fi
+  chmod 0644 "$tmp"
+  if cmp -s "$tmp" "$cfg"; then
+    rm -f "$tmp"
+  else
+    [ ! -e "$cfg" ] || [ -e "$cfg.ironroot.bak" ] || cp -p "$cfg" "$cfg.ironroot.bak"
+    mv -f "$tmp" "$cfg"
+    systemctl restart containerd
+  fi
+  systemctl enable --now containerd
+}
+
+if probe; then
+  echo "prep/containerd-config: already in place"
+  exit 0
+fi
+apply
+probe
+echo "prep/containerd-config: changed"
