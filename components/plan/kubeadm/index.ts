@@ -1,0 +1,143 @@
+// The Kubernetes install as data: per node, the packages and endpoint steps
+// and the init/join script; for the cluster, the scripts that run on the
+// first control plane. Pure: spec (+ kubelet files, + offline manifest) in,
+// scripts and files out.
+import type { StackSpec } from "../../config/schema";
+import type { InventoryNode } from "../inventory";
+import { stepScript, type HostStep } from "../step";
+import { offlinePackagesStep, remoteBundleDir, type BundleManifest } from "./bundle";
+import { endpointPlan, type EndpointPlan } from "./endpoint";
+import { initConfig, joinConfig } from "./kubeadmConfig";
+import { kubeVipManifest, KUBE_VIP_MANIFEST, needsSuperAdminDuringInit, ADMIN_CONF, SUPER_ADMIN_CONF } from "./kubeVip";
+import { haproxyConfig, localLoadBalancerStep } from "./localLoadBalancer";
+import { onlinePackagesStep, versionGuard } from "./packages";
+import {
+  adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript,
+  removeNodeScript, resetScript, waitReadyScript, type PlacedFile,
+} from "./scripts";
+import { calicoManifestUrl } from "./versions";
+
+/**
+ * The seam to the kubelet plan (`kubeletDropIns` in ../kubelet): the node's
+ * kubelet drop-in file, written before init/join so the kubelet starts with
+ * its reservations; kubeadm is told to enable the drop-in directory.
+ */
+export interface KubeletFile {
+  path: string;
+  content: string;
+}
+
+export interface KubeadmOptions {
+  /** Per node name; a node without one gets kubeadm's cluster-wide kubelet settings. */
+  kubelet?: Record<string, KubeletFile>;
+  /** The parsed bundle.json when cluster.offlineBundleDir is set. */
+  bundle?: BundleManifest;
+  /** How long to wait for every node to be Ready. Default: kubelet.rollout.readyTimeoutSeconds. */
+  readyTimeoutSeconds?: number;
+}
+
+export interface KubeadmNodePlan {
+  name: string;
+  address: string;
+  isControlPlane: boolean;
+  initializes: boolean;
+  /** Idempotent steps before init/join: packages, then the local load balancer. */
+  steps: HostStep[];
+  /** The kubeadm config this node uses (join configs with credential placeholders). */
+  kubeadmConfig: string;
+  /** `kubeadm init` on the first control plane, `kubeadm join` elsewhere (credentials on stdin). */
+  bootstrap: string;
+  /** Run on the first control plane when this node leaves the config (not for the first one). */
+  remove?: string;
+  /** Run on the node itself after `remove`. */
+  reset: string;
+}
+
+export interface KubeadmClusterPlan {
+  endpoint: EndpointPlan;
+  kubernetesVersion: string;
+  /** The node every cluster-wide script runs on. */
+  firstControlPlane: string;
+  credentials: string;
+  cni: string;
+  waitReady: string;
+  adminKubeconfig: string;
+  nodes: KubeadmNodePlan[];
+}
+
+export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: KubeadmOptions = {}): KubeadmClusterPlan {
+  const cluster = spec.cluster;
+  const endpoint = endpointPlan(cluster, nodes);
+  const cps = nodes.filter((n) => n.isControlPlane);
+  const first = nodes.find((n) => n.initializes)!;
+  const etcdDirs = [...new Set(cps.map((n) => n.etcdDataDir))];
+  if (etcdDirs.length > 1) {
+    throw new Error(
+      `hosts[].etcdDataDir: control planes use ${etcdDirs.join(" and ")}: kubeadm keeps one etcd data dir for the whole cluster; give every control plane the same etcdDataDir`,
+    );
+  }
+  if (cluster.offlineBundleDir && !opts.bundle) {
+    throw new Error(`cluster.offlineBundleDir: the bundle manifest was not read: load ${cluster.offlineBundleDir}/bundle.json before planning`);
+  }
+  const version = cluster.kubernetesVersion;
+  const lbStep = cluster.endpoint.mode === "local-lb"
+    ? localLoadBalancerStep(haproxyConfig(cps, cluster.endpoint.localPort, endpoint.apiServerPort))
+    : undefined;
+  const ep = cluster.endpoint;
+
+  const nodePlans = nodes.map((node): KubeadmNodePlan => {
+    const kubelet = opts.kubelet?.[node.name];
+    const inputs = { cluster, endpoint, etcdDataDir: etcdDirs[0] ?? "/var/lib/etcd", hasKubeletDropIn: !!kubelet };
+    const files: PlacedFile[] = [];
+    if (kubelet) files.push({ path: kubelet.path, content: kubelet.content, mode: "0644" });
+    const vipSwap = ep.mode === "vip" && node.initializes && needsSuperAdminDuringInit(version);
+    if (ep.mode === "vip" && node.isControlPlane) {
+      files.push({
+        path: KUBE_VIP_MANIFEST,
+        content: kubeVipManifest({ address: ep.address, interface: ep.interface, port: ep.port, tag: ep.kubeVipVersion, kubeconfig: vipSwap ? SUPER_ADMIN_CONF : ADMIN_CONF }),
+        mode: "0600",
+      });
+    }
+    const steps: HostStep[] = [
+      opts.bundle ? offlinePackagesStep(opts.bundle, versionGuard(node.name, version), `${remoteBundleDir(version)}/.installed`) : onlinePackagesStep(node.name, version),
+    ];
+    if (lbStep) steps.push(lbStep);
+    const kubeadmConfig = node.initializes ? initConfig(node, inputs) : joinConfig(node, inputs);
+    return {
+      name: node.name,
+      address: node.address,
+      isControlPlane: node.isControlPlane,
+      initializes: node.initializes,
+      steps,
+      kubeadmConfig,
+      bootstrap: node.initializes
+        ? initScript({ node, version, config: kubeadmConfig, files, kubeVipSwap: vipSwap })
+        : joinScript({ node, version, config: kubeadmConfig, files }),
+      remove: node.initializes
+        ? undefined
+        : removeNodeScript({ node, runOn: first.name, drainTimeoutSeconds: spec.kubelet.rollout.drainTimeoutSeconds }),
+      reset: resetScript(node),
+    };
+  });
+
+  const cniFile = opts.bundle?.files.find((f) => f.kind === "cni-manifest");
+  return {
+    endpoint,
+    kubernetesVersion: version,
+    firstControlPlane: first.name,
+    credentials: credentialsScript(first),
+    cni: cniScript({
+      source: cniFile ? `${remoteBundleDir(version)}/${cniFile.path}` : calicoManifestUrl(cluster.calicoVersion),
+      calicoVersion: cluster.calicoVersion,
+      podCidr: cluster.podCidr,
+    }),
+    waitReady: waitReadyScript(nodes.map((n) => n.name), opts.readyTimeoutSeconds ?? spec.kubelet.rollout.readyTimeoutSeconds),
+    adminKubeconfig: adminKubeconfigScript(`https://${endpoint.controlPlaneEndpoint}`, endpoint.externalServer),
+    nodes: nodePlans,
+  };
+}
+
+/** A node's steps as standalone scripts, in order (what render writes). */
+export function stepScripts(node: KubeadmNodePlan): { id: string; script: string }[] {
+  return node.steps.map((s) => ({ id: s.id, script: stepScript(s) }));
+}

@@ -1,0 +1,87 @@
+// kubeadm, kubelet and kubectl at exactly the pinned version, from the
+// upstream repository (pkgs.k8s.io, one repository per minor release, signed).
+import type { HostStep } from "../step";
+import { q } from "./shell";
+import { aptRepoUrl, debVersion, KUBERNETES_PACKAGES, minorOf } from "./versions";
+
+export const KEYRING = "/etc/apt/keyrings/kubernetes-apt-keyring.gpg";
+export const SOURCE_LIST = "/etc/apt/sources.list.d/kubernetes.list";
+export const UNATTENDED_BLACKLIST = "/etc/apt/apt.conf.d/51ironroot-kubernetes";
+
+/**
+ * Refuses to continue when a different kubeadm is installed: changing the
+ * pin is an upgrade (drain, `kubeadm upgrade`, one minor at a time), which
+ * ironroot does not do yet.
+ */
+export function versionGuard(node: string, version: string): string {
+  const want = debVersion(version);
+  return [
+    "# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable",
+    `installed=$(dpkg-query -W -f='\${Version}' kubeadm 2>/dev/null || true)`,
+    `if [ -n "$installed" ] && [ "$installed" != ${q(want)} ]; then`,
+    `  echo "${node}: kubeadm $installed is installed but cluster.kubernetesVersion is ${version}: upgrades are not supported yet: pin cluster.kubernetesVersion back to \${installed%%-*}" >&2`,
+    "  exit 3",
+    "fi",
+  ].join("\n");
+}
+
+export function unattendedBlacklist(): string {
+  return [
+    "// Written by ironroot. The Kubernetes packages are also held (apt-mark);",
+    "// this keeps unattended-upgrades from touching them even if a hold is lifted.",
+    "Unattended-Upgrade::Package-Blacklist {",
+    ...[...KUBERNETES_PACKAGES, "cri-tools", "kubernetes-cni"].map((p) => `    "${p}";`),
+    "};",
+    "",
+  ].join("\n");
+}
+
+export function onlinePackagesStep(node: string, version: string): HostStep {
+  const url = aptRepoUrl(version);
+  const want = debVersion(version);
+  const pkgs = KUBERNETES_PACKAGES.map((p) => `${p}=${want}`).join(" ");
+  const source = `deb [signed-by=${KEYRING}] ${url} /`;
+  const apt = "apt-get -o DPkg::Lock::Timeout=300";
+  return {
+    id: "kubeadm/packages",
+    title: `kubeadm, kubelet and kubectl ${version} from pkgs.k8s.io v${minorOf(version)}, held`,
+    probe: [
+      ...KUBERNETES_PACKAGES.map((p) => `[ "$(dpkg-query -W -f='\${Version}' ${p} 2>/dev/null)" = ${q(want)} ]`),
+      `[ "$(apt-mark showhold ${KUBERNETES_PACKAGES.join(" ")} | sort | tr '\\n' ' ')" = ${q(`${[...KUBERNETES_PACKAGES].sort().join(" ")} `)} ]`,
+      `cmp -s ${UNATTENDED_BLACKLIST} <(printf '%s' ${q(unattendedBlacklist())})`,
+    ].join(" &&\n  ").replace(/^/, "# shellcheck disable=SC2016 # ${Version} is dpkg-query's field\n"),
+    apply: [
+      versionGuard(node, version),
+      "export DEBIAN_FRONTEND=noninteractive",
+      "work=$(mktemp -d)",
+      "trap 'rm -rf \"$work\"' EXIT",
+      "if ! command -v curl >/dev/null || ! command -v gpg >/dev/null; then",
+      `  ${apt} install -y curl gpg ca-certificates`,
+      "fi",
+      // The key and the source are written only once the repository answered,
+      // and the source is taken back out if apt cannot read it: a host that
+      // cannot reach pkgs.k8s.io keeps a working apt and can simply re-run.
+      `if ! curl -fsSL --retry 2 --max-time 60 ${q(`${url}Release.key`)} -o "$work/Release.key" 2>"$work/curl.err"; then`,
+      `  echo "${node}: cannot reach the Kubernetes package repository ${url}: $(tr '\\n' ' ' <"$work/curl.err")(for hosts without internet access set cluster.offlineBundleDir)" >&2`,
+      "  exit 5",
+      "fi",
+      `gpg --batch --yes --dearmor -o "$work/keyring.gpg" "$work/Release.key"`,
+      "install -d -m 0755 /etc/apt/keyrings",
+      `install -m 0644 "$work/keyring.gpg" ${KEYRING}`,
+      `printf '%s\\n' ${q(source)} >"$work/kubernetes.list"`,
+      `install -m 0644 "$work/kubernetes.list" ${SOURCE_LIST}`,
+      `if ! ${apt} update -o Dir::Etc::sourcelist=${SOURCE_LIST} -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >"$work/update.log" 2>&1 ||`,
+      `   grep -qE '^(W|E): ' "$work/update.log"; then`,
+      `  rm -f ${SOURCE_LIST}`,
+      `  echo "${node}: apt cannot read the Kubernetes package repository ${url} (source removed again, apt left as it was):" >&2`,
+      `  grep -E '^(W|E): ' "$work/update.log" >&2 || tail -n 5 "$work/update.log" >&2`,
+      "  exit 5",
+      "fi",
+      `${apt} install -y --allow-downgrades --allow-change-held-packages ${pkgs}`,
+      `apt-mark hold ${KUBERNETES_PACKAGES.join(" ")} >/dev/null`,
+      `printf '%s' ${q(unattendedBlacklist())} >"$work/blacklist"`,
+      `install -m 0644 "$work/blacklist" ${UNATTENDED_BLACKLIST}`,
+      "systemctl enable --quiet kubelet",
+    ].join("\n"),
+  };
+}

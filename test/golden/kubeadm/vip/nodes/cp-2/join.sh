@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# cp-2: kubeadm join (control plane); credentials on stdin
+set -euo pipefail
+
+# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
+installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+if [ -n "$installed" ] && [ "$installed" != '1.34.2-1.1' ]; then
+  echo "cp-2: kubeadm $installed is installed but cluster.kubernetesVersion is 1.34.2: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+  exit 3
+fi
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  echo "cp-2: already a member of the cluster; not joining again"
+  exit 0
+fi
+token='' certificateKey='' caCertHash=''
+while IFS='=' read -r key value || [ -n "$key" ]; do
+  case "$key" in
+    token) token=$value ;;
+    certificateKey) certificateKey=$value ;;
+    caCertHash) caCertHash=$value ;;
+  esac
+done
+if [ -z "$token" ] || [ -z "$caCertHash" ] || [ -z "$certificateKey" ]; then
+  echo "cp-2: kubeadm join: the join credentials on stdin are incomplete (expected token, caCertHash, certificateKey)" >&2
+  exit 2
+fi
+install -d -m 0700 /etc/kubernetes/ironroot
+install -d -m 0755 '/etc/kubernetes/kubelet.conf.d'
+tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')
+printf '%s\n' \
+  'apiVersion: kubelet.config.k8s.io/v1beta1' \
+  'kind: KubeletConfiguration' \
+  'maxPods: 110' \
+  '# cp-2' >"$tmp"
+chmod 0644 "$tmp"
+mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
+install -d -m 0755 '/etc/kubernetes/manifests'
+tmp=$(mktemp '/etc/kubernetes/manifests/.kube-vip.yaml.XXXXXX')
+printf '%s\n' \
+  'apiVersion: v1' \
+  'kind: Pod' \
+  'metadata:' \
+  '  name: kube-vip' \
+  '  namespace: kube-system' \
+  'spec:' \
+  '  containers:' \
+  '    - name: kube-vip' \
+  '      image: ghcr.io/kube-vip/kube-vip:v0.8.9' \
+  '      imagePullPolicy: IfNotPresent' \
+  '      args:' \
+  '        - manager' \
+  '      env:' \
+  '        - name: vip_arp' \
+  '          value: "true"' \
+  '        - name: port' \
+  '          value: "6443"' \
+  '        - name: vip_interface' \
+  '          value: ens3' \
+  '        - name: vip_cidr' \
+  '          value: "32"' \
+  '        - name: cp_enable' \
+  '          value: "true"' \
+  '        - name: cp_namespace' \
+  '          value: kube-system' \
+  '        - name: vip_leaderelection' \
+  '          value: "true"' \
+  '        - name: vip_leasename' \
+  '          value: plndr-cp-lock' \
+  '        - name: vip_leaseduration' \
+  '          value: "5"' \
+  '        - name: vip_renewdeadline' \
+  '          value: "3"' \
+  '        - name: vip_retryperiod' \
+  '          value: "1"' \
+  '        - name: address' \
+  '          value: 192.0.2.100' \
+  '      securityContext:' \
+  '        capabilities:' \
+  '          add:' \
+  '            - NET_ADMIN' \
+  '            - NET_RAW' \
+  '      volumeMounts:' \
+  '        - mountPath: /etc/kubernetes/admin.conf' \
+  '          name: kubeconfig' \
+  '  hostAliases:' \
+  '    - hostnames:' \
+  '        - kubernetes' \
+  '      ip: 127.0.0.1' \
+  '  hostNetwork: true' \
+  '  volumes:' \
+  '    - name: kubeconfig' \
+  '      hostPath:' \
+  '        path: /etc/kubernetes/admin.conf' >"$tmp"
+chmod 0600 "$tmp"
+mv -f "$tmp" '/etc/kubernetes/manifests/kube-vip.yaml'
+umask 077
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+config=$(printf '%s\n' \
+  'apiVersion: kubeadm.k8s.io/v1beta4' \
+  'kind: JoinConfiguration' \
+  'discovery:' \
+  '  bootstrapToken:' \
+  '    apiServerEndpoint: 192.0.2.100:6443' \
+  '    token: <secret:bootstrapToken>' \
+  '    caCertHashes:' \
+  '      - <runtime:caCertHash>' \
+  'nodeRegistration:' \
+  '  name: cp-2' \
+  '  criSocket: unix:///run/containerd/containerd.sock' \
+  '  taints:' \
+  '    - key: node-role.kubernetes.io/control-plane' \
+  '      effect: NoSchedule' \
+  '  kubeletExtraArgs:' \
+  '    - name: config-dir' \
+  '      value: /etc/kubernetes/kubelet.conf.d' \
+  'controlPlane:' \
+  '  localAPIEndpoint:' \
+  '    advertiseAddress: 192.0.2.12' \
+  '    bindPort: 6443' \
+  '  certificateKey: <secret:certificateKey>')
+config=${config//'<secret:bootstrapToken>'/"$token"}
+config=${config//'<secret:certificateKey>'/"$certificateKey"}
+config=${config//'<runtime:caCertHash>'/"$caCertHash"}
+printf '%s\n' "$config" >"$work/kubeadm-join.yaml"
+kubeadm join --config "$work/kubeadm-join.yaml"
+echo "cp-2: joined the cluster as a control plane"

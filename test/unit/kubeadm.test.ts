@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { parseStack, type StackSpec } from "../../components/config/schema";
+import { inventory } from "../../components/plan/inventory";
+import { planKubeadm, stepScripts, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
+import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
+import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
+import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
+import { assertGolden } from "../support/golden";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
+
+function stack(name: string, hosts: { name: string; address: string; roles: string[]; labels?: Record<string, string> }[], cluster: Record<string, unknown> = {}): StackSpec {
+  return parseStack(name, {
+    ssh: { privateKeyPath: "/root/.ssh/id_ed25519" },
+    hosts: hosts.map((h) => ({ ...h, hostKey: KEY })),
+    cluster: { name, ...cluster },
+    gitops: { repoUrl: "https://git.example.org/cluster.git" },
+  });
+}
+
+const ONE_CP = stack("single", [{ name: "cp-1", address: "192.0.2.10", roles: ["control-plane", "worker"] }]);
+const THREE_CP = stack("ha", [
+  { name: "cp-1", address: "192.0.2.11", roles: ["control-plane"] },
+  { name: "cp-2", address: "192.0.2.12", roles: ["control-plane"] },
+  { name: "cp-3", address: "192.0.2.13", roles: ["control-plane"] },
+  { name: "worker-1", address: "192.0.2.21", roles: ["worker"], labels: { "node.ironroot.dev/pool": "general" } },
+]);
+const VIP = stack("vip", THREE_CP.hosts.slice(0, 3).map((h) => ({ name: h.name, address: h.address, roles: h.roles })), {
+  endpoint: { mode: "vip", address: "192.0.2.100", interface: "ens3" },
+});
+const DNS = stack("dns", [{ name: "cp-1", address: "192.0.2.10", roles: ["control-plane"] }], {
+  endpoint: { mode: "dns", host: "api.example.org", port: 443 },
+});
+
+function kubeletFiles(spec: StackSpec): Record<string, KubeletFile> {
+  return Object.fromEntries(spec.hosts.map((h) => [h.name, {
+    path: "/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf",
+    content: `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 110\n# ${h.name}\n`,
+  }]));
+}
+
+function plan(spec: StackSpec): KubeadmClusterPlan {
+  return planKubeadm(spec, inventory(spec), { kubelet: kubeletFiles(spec) });
+}
+
+/** Every file a plan produces, keyed by a stable relative path. */
+function files(p: KubeadmClusterPlan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of p.nodes) {
+    out.set(`nodes/${n.name}/kubeadm.yaml`, n.kubeadmConfig);
+    stepScripts(n).forEach((s, i) => out.set(`nodes/${n.name}/${String(i + 1).padStart(2, "0")}-${s.id.replace("/", "-")}.sh`, s.script));
+    out.set(`nodes/${n.name}/${n.initializes ? "init" : "join"}.sh`, n.bootstrap);
+    if (n.remove) out.set(`nodes/${n.name}/remove-node.sh`, n.remove);
+    out.set(`nodes/${n.name}/reset.sh`, n.reset);
+  }
+  out.set("cluster/join-credentials.sh", p.credentials);
+  out.set("cluster/cni.sh", p.cni);
+  out.set("cluster/wait-ready.sh", p.waitReady);
+  out.set("cluster/admin-kubeconfig.sh", p.adminKubeconfig);
+  return out;
+}
+
+for (const [label, spec] of [["1-control-plane", ONE_CP], ["3-control-plane", THREE_CP], ["vip", VIP], ["dns", DNS]] as const) {
+  test(`kubeadm plan for the ${label} stack matches the golden files`, () => {
+    for (const [rel, content] of files(plan(spec))) assertGolden(`kubeadm/${label}/${rel}`, content);
+  });
+}
+
+const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
+
+test("every generated kubeadm script passes shellcheck -s bash", { skip: shellcheck ? false : "shellcheck is not installed (apt-get install shellcheck)" }, () => {
+  const failures: string[] = [];
+  for (const spec of [ONE_CP, THREE_CP, VIP, DNS]) {
+    for (const [rel, content] of files(plan(spec))) {
+      if (!rel.endsWith(".sh")) continue;
+      const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: content, encoding: "utf8" });
+      if (r.status !== 0) failures.push(`${spec.stack}/${rel}:\n${r.stdout}${r.stderr}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
+
+test("versions: repository per minor, exact Debian package version, kubeadm API by release", () => {
+  assert.equal(aptRepoUrl("1.34.2"), "https://pkgs.k8s.io/core:/stable:/v1.34/deb/");
+  assert.equal(debVersion("1.34.2"), "1.34.2-1.1");
+  for (const [v, api] of [["1.30.9", "kubeadm.k8s.io/v1beta3"], ["1.31.0", "kubeadm.k8s.io/v1beta4"], ["1.34.2", "kubeadm.k8s.io/v1beta4"]]) {
+    assert.equal(kubeadmApiVersion(v), api, v);
+  }
+});
+
+test("the endpoint and certificate SANs for each mode", () => {
+  const table: [StackSpec, string, string[], string][] = [
+    [THREE_CP, "127.0.0.1:6444", ["127.0.0.1", "localhost", "192.0.2.11", "192.0.2.12", "192.0.2.13"], "https://192.0.2.11:6443"],
+    [VIP, "192.0.2.100:6443", ["127.0.0.1", "localhost", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.100"], "https://192.0.2.100:6443"],
+    [DNS, "api.example.org:443", ["127.0.0.1", "localhost", "192.0.2.10", "api.example.org"], "https://api.example.org:443"],
+  ];
+  for (const [spec, cpe, sans, external] of table) {
+    const e = endpointPlan(spec.cluster, inventory(spec));
+    assert.equal(e.controlPlaneEndpoint, cpe, spec.stack);
+    assert.deepEqual(e.certSANs, sans, spec.stack);
+    assert.equal(e.externalServer, external, spec.stack);
+  }
+});
+
+test("credentials never appear in argv: joins read stdin and fill placeholders in-process", () => {
+  for (const n of plan(THREE_CP).nodes.filter((x) => !x.initializes)) {
+    assert.match(n.kubeadmConfig, /token: <secret:bootstrapToken>/);
+    assert.match(n.bootstrap, /kubeadm join --config "\$work\/kubeadm-join.yaml"/);
+    assert.doesNotMatch(n.bootstrap, /--token|--certificate-key|--discovery-token/);
+    assert.match(n.bootstrap, /umask 077/);
+  }
+  assert.equal(plan(THREE_CP).nodes.filter((n) => n.isControlPlane && !n.initializes).every((n) => /certificateKey: <secret:certificateKey>/.test(n.kubeadmConfig)), true);
+  assert.doesNotMatch(plan(THREE_CP).nodes[3].kubeadmConfig, /certificateKey/);
+});
+
+test("the join script fills the credentials from stdin into a private file and removes it", { skip: spawnSync("bash", ["--version"]).status === 0 ? false : "bash is not installed" }, () => {
+  const worker = plan(THREE_CP).nodes.find((n) => n.name === "worker-1")!;
+  // Run the script up to kubeadm with stand-ins for root-only commands, and
+  // capture the config kubeadm would have read.
+  const stub = [
+    "dpkg-query() { echo 1.34.2-1.1; }",
+    "install() { :; }",
+    'kubeadm() { cp "$3" "$OUT"; stat -c %a "$3" >"$OUT.mode"; }',
+    "export -f dpkg-query install kubeadm",
+  ].join("\n");
+  const out = execFileSync("mktemp", ["-u"], { encoding: "utf8" }).trim();
+  const body = worker.bootstrap.replace("if [ -f /etc/kubernetes/kubelet.conf ]", "if false").replace(/^install -d .*$/m, "").replace(/^tmp=\$\(mktemp '\/etc[^\n]*\n(?:[^\n]*\n)*?mv -f "\$tmp" [^\n]*\n/m, "");
+  const r = spawnSync("bash", ["-c", `${stub}\n${body}`], {
+    input: "token=abcdef.0123456789abcdef\ncaCertHash=sha256:00ff\n",
+    env: { ...process.env, OUT: out },
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const written = execFileSync("cat", [out], { encoding: "utf8" });
+  assert.match(written, /token: abcdef\.0123456789abcdef/);
+  assert.match(written, /- sha256:00ff/);
+  assert.equal(execFileSync("cat", [`${out}.mode`], { encoding: "utf8" }).trim(), "600");
+});
+
+test("a changed Kubernetes version is refused with the version to pin back to", () => {
+  const guard = plan(ONE_CP).nodes[0].bootstrap;
+  const r = spawnSync("bash", ["-c", `dpkg-query() { echo 1.33.5-1.1; }\n${guard}`], { encoding: "utf8" });
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /^cp-1: kubeadm 1\.33\.5-1\.1 is installed but cluster\.kubernetesVersion is 1\.34\.2: upgrades are not supported yet: pin cluster\.kubernetesVersion back to 1\.33\.5$/m);
+});
+
+test("wait-ready names every node that is not Ready", () => {
+  const script = plan(THREE_CP).waitReady.replace(/deadline=\$\(\(SECONDS \+ \d+\)\)/, "deadline=0");
+  const kubectl = `kubectl() { printf 'cp-1=True\\ncp-2=False\\ncp-3=True\\n'; }`;
+  const r = spawnSync("bash", ["-c", `${kubectl}\n${script}`], { encoding: "utf8" });
+  assert.equal(r.status, 7);
+  assert.equal(r.stderr.trim(), "nodes not Ready after 300 s: cp-2 (Ready=False), worker-1 (not registered)");
+});
+
+test("the offline bundle manifest: every problem named at once", () => {
+  const text = JSON.stringify({
+    kubernetesVersion: "1.33.0",
+    files: [
+      { path: "../etc/passwd", sha256: "0".repeat(64), kind: "deb" },
+      { path: "debs/kubeadm.deb", sha256: "XYZ", kind: "deb" },
+      { path: "images/pause.tar", sha256: "a".repeat(64), kind: "tarball" },
+    ],
+  });
+  assert.throws(() => parseBundleManifest(text, "/srv/bundle/bundle.json", "1.34.2"), (e: Error) => {
+    assert.equal(e.message, [
+      "/srv/bundle/bundle.json: 4 problem(s) in the offline bundle manifest:",
+      '  - kubernetesVersion: the bundle is for "1.33.0" but cluster.kubernetesVersion pins "1.34.2": build the bundle for 1.34.2',
+      '  - files[0].path: "../etc/passwd" must be a relative path inside the bundle folder',
+      '  - files[1].sha256: "XYZ" is not a sha256 (64 lowercase hex digits): use the output of `sha256sum debs/kubeadm.deb`',
+      '  - files[2].kind: "tarball" is not one of: deb, binary, image, cni-manifest',
+    ].join("\n"));
+    return true;
+  });
+});
+
+test("the offline bundle check script is the golden one", () => {
+  const m = parseBundleManifest(JSON.stringify({ kubernetesVersion: "1.34.2", files: [
+    { path: "debs/kubeadm_1.34.2-1.1_amd64.deb", sha256: "1".repeat(64), kind: "deb" },
+    { path: "images/pause_3.10.tar", sha256: "2".repeat(64), kind: "image" },
+  ] }), "bundle.json", "1.34.2");
+  assertGolden("kubeadm/offline/verify-bundle.sh", `${verifyBundleShell(m)}\n`);
+});
