@@ -2,6 +2,7 @@
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
 import type { StackSpec } from "../config/schema";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
+import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
 import { prepSteps } from "./prep";
 import { rootApplication } from "./rootApp";
@@ -19,6 +20,8 @@ export interface ClusterPlan {
   /** Node names in the order they enter the cluster. */
   joinOrder: string[];
   rootApp: ReturnType<typeof rootApplication>;
+  /** Argo CD, sealed-secrets and their key: what the GitOps component installs. */
+  gitops: GitopsPlan;
 }
 
 export interface Plan {
@@ -36,6 +39,7 @@ export function buildPlan(spec: StackSpec): Plan {
       name: spec.cluster.name,
       joinOrder: nodes.map((n) => n.name),
       rootApp: rootApplication(spec),
+      gitops: gitopsPlan(spec),
     },
   };
 }
