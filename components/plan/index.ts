@@ -4,6 +4,7 @@ import type { StackSpec } from "../config/schema";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
 import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
+import { planKubeadm, type KubeadmClusterPlan, type KubeadmOptions } from "./kubeadm";
 import { prepSteps } from "./prep";
 import { rootApplication } from "./rootApp";
 import type { HostStep } from "./step";
@@ -22,6 +23,8 @@ export interface ClusterPlan {
   rootApp: ReturnType<typeof rootApplication>;
   /** Argo CD, sealed-secrets and their key: what the GitOps component installs. */
   gitops: GitopsPlan;
+  /** The Kubernetes install: packages, endpoint, init/join/remove scripts. */
+  kubeadm: KubeadmClusterPlan;
 }
 
 export interface Plan {
@@ -30,7 +33,12 @@ export interface Plan {
   cluster: ClusterPlan;
 }
 
-export function buildPlan(spec: StackSpec): Plan {
+/** Inputs that come from outside the spec (files read by the caller). */
+export interface PlanInputs {
+  kubeadm?: KubeadmOptions;
+}
+
+export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
   const nodes = inventory(spec).map((n) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n) }));
   return {
     stack: spec.stack,
@@ -40,6 +48,7 @@ export function buildPlan(spec: StackSpec): Plan {
       joinOrder: nodes.map((n) => n.name),
       rootApp: rootApplication(spec),
       gitops: gitopsPlan(spec),
+      kubeadm: planKubeadm(spec, nodes, inputs.kubeadm),
     },
   };
 }

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import YAML from "yaml";
 import type { Plan } from "../plan";
 import { stepScript } from "../plan/step";
+import { renderKubeadm } from "./kubeadm";
 import { renderGitops } from "./gitops";
 
 export type RenderedFiles = Map<string, string>;
@@ -33,6 +34,7 @@ export function renderPlan(plan: Plan): RenderedFiles {
   files.set("cluster/join-order.yaml", toYaml({ joinOrder: plan.cluster.joinOrder }));
   files.set("cluster/root-app.yaml", toYaml(plan.cluster.rootApp));
   for (const [rel, content] of renderGitops(plan.cluster.gitops)) files.set(rel, content);
+  for (const [rel, content] of renderKubeadm(plan.cluster.kubeadm)) files.set(rel, content);
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 

@@ -1,0 +1,32 @@
+// The Kubernetes install as files: per node the kubeadm config and the
+// scripts in the order they run, per cluster the scripts that run on the
+// first control plane. Join credentials appear only as placeholders
+// (`<secret:bootstrapToken>`, `<secret:certificateKey>`): the plan never
+// holds them.
+import type { KubeadmClusterPlan } from "../plan/kubeadm";
+import { stepScripts } from "../plan/kubeadm";
+
+export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const n of plan.nodes) {
+    const dir = `nodes/${n.name}/kubeadm`;
+    files.set(`${dir}/kubeadm.yaml`, n.kubeadmConfig);
+    stepScripts(n).forEach((s, i) => files.set(`${dir}/${String(i + 1).padStart(2, "0")}-${s.id.replace(/\//g, "-")}.sh`, s.script));
+    files.set(`${dir}/${n.initializes ? "init" : "join"}.sh`, n.bootstrap);
+    if (n.remove) files.set(`${dir}/remove-node.sh`, n.remove);
+    files.set(`${dir}/reset.sh`, n.reset);
+  }
+  files.set("cluster/kubeadm/endpoint.yaml", [
+    `mode: ${plan.endpoint.mode}`,
+    `controlPlaneEndpoint: ${plan.endpoint.controlPlaneEndpoint}`,
+    `externalServer: ${plan.endpoint.externalServer}`,
+    "certSANs:",
+    ...plan.endpoint.certSANs.map((s) => `  - ${s}`),
+    "",
+  ].join("\n"));
+  files.set("cluster/kubeadm/join-credentials.sh", plan.credentials);
+  files.set("cluster/kubeadm/cni.sh", plan.cni);
+  files.set("cluster/kubeadm/wait-ready.sh", plan.waitReady);
+  files.set("cluster/kubeadm/admin-kubeconfig.sh", plan.adminKubeconfig);
+  return files;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# cp-1: kubeadm init (first control plane)
+set -euo pipefail
+
+# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
+installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+if [ -n "$installed" ] && [ "$installed" != '1.34.2-1.1' ]; then
+  echo "cp-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.34.2: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+  exit 3
+fi
+if [ -f /etc/kubernetes/admin.conf ]; then
+  if kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1; then
+    echo "cp-1: the cluster is already initialised; not running kubeadm init again"
+    exit 0
+  fi
+  echo "cp-1: /etc/kubernetes/admin.conf exists but the API server is not ready: a previous kubeadm init stopped halfway; run \`kubeadm reset -f\` on cp-1 and re-run" >&2
+  exit 6
+fi
+install -d -m 0700 /etc/kubernetes/ironroot
+install -d -m 0755 '/etc/kubernetes/ironroot'
+tmp=$(mktemp '/etc/kubernetes/ironroot/.kubeadm-init.yaml.XXXXXX')
+printf '%s\n' \
+  'apiVersion: kubeadm.k8s.io/v1beta4' \
+  'kind: InitConfiguration' \
+  'localAPIEndpoint:' \
+  '  advertiseAddress: 203.0.113.11' \
+  '  bindPort: 6443' \
+  'nodeRegistration:' \
+  '  name: cp-1' \
+  '  criSocket: unix:///run/containerd/containerd.sock' \
+  '  taints:' \
+  '    - key: node-role.kubernetes.io/control-plane' \
+  '      effect: NoSchedule' \
+  '  kubeletExtraArgs:' \
+  '    - name: config-dir' \
+  '      value: /etc/kubernetes/kubelet.conf.d' \
+  '---' \
+  'apiVersion: kubeadm.k8s.io/v1beta4' \
+  'kind: ClusterConfiguration' \
+  'clusterName: example' \
+  'kubernetesVersion: v1.34.2' \
+  'controlPlaneEndpoint: 127.0.0.1:6444' \
+  'networking:' \
+  '  podSubnet: 10.244.0.0/16' \
+  '  serviceSubnet: 10.96.0.0/12' \
+  'apiServer:' \
+  '  certSANs:' \
+  '    - 127.0.0.1' \
+  '    - localhost' \
+  '    - 203.0.113.11' \
+  '    - 203.0.113.12' \
+  '    - 203.0.113.13' \
+  'etcd:' \
+  '  local:' \
+  '    dataDir: /var/lib/etcd' \
+  '---' \
+  'apiVersion: kubelet.config.k8s.io/v1beta1' \
+  'kind: KubeletConfiguration' \
+  'cgroupDriver: systemd' >"$tmp"
+chmod 0600 "$tmp"
+mv -f "$tmp" '/etc/kubernetes/ironroot/kubeadm-init.yaml'
+kubeadm init --config /etc/kubernetes/ironroot/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print
+echo "cp-1: cluster initialised"

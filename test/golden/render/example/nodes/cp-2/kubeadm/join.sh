@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# cp-2: kubeadm join (control plane); credentials on stdin
+set -euo pipefail
+
+# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
+installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+if [ -n "$installed" ] && [ "$installed" != '1.34.2-1.1' ]; then
+  echo "cp-2: kubeadm $installed is installed but cluster.kubernetesVersion is 1.34.2: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+  exit 3
+fi
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  echo "cp-2: already a member of the cluster; not joining again"
+  exit 0
+fi
+token='' certificateKey='' caCertHash=''
+while IFS='=' read -r key value || [ -n "$key" ]; do
+  case "$key" in
+    token) token=$value ;;
+    certificateKey) certificateKey=$value ;;
+    caCertHash) caCertHash=$value ;;
+  esac
+done
+if [ -z "$token" ] || [ -z "$caCertHash" ] || [ -z "$certificateKey" ]; then
+  echo "cp-2: kubeadm join: the join credentials on stdin are incomplete (expected token, caCertHash, certificateKey)" >&2
+  exit 2
+fi
+install -d -m 0700 /etc/kubernetes/ironroot
+umask 077
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+config=$(printf '%s\n' \
+  'apiVersion: kubeadm.k8s.io/v1beta4' \
+  'kind: JoinConfiguration' \
+  'discovery:' \
+  '  bootstrapToken:' \
+  '    apiServerEndpoint: 127.0.0.1:6444' \
+  '    token: <secret:bootstrapToken>' \
+  '    caCertHashes:' \
+  '      - <runtime:caCertHash>' \
+  'nodeRegistration:' \
+  '  name: cp-2' \
+  '  criSocket: unix:///run/containerd/containerd.sock' \
+  '  taints:' \
+  '    - key: node-role.kubernetes.io/control-plane' \
+  '      effect: NoSchedule' \
+  '  kubeletExtraArgs:' \
+  '    - name: config-dir' \
+  '      value: /etc/kubernetes/kubelet.conf.d' \
+  'controlPlane:' \
+  '  localAPIEndpoint:' \
+  '    advertiseAddress: 203.0.113.12' \
+  '    bindPort: 6443' \
+  '  certificateKey: <secret:certificateKey>')
+config=${config//'<secret:bootstrapToken>'/"$token"}
+config=${config//'<secret:certificateKey>'/"$certificateKey"}
+config=${config//'<runtime:caCertHash>'/"$caCertHash"}
+printf '%s\n' "$config" >"$work/kubeadm-join.yaml"
+kubeadm join --config "$work/kubeadm-join.yaml"
+echo "cp-2: joined the cluster as a control plane"
