@@ -149,7 +149,7 @@ function swapOffNow(): HostStep {
     probe: "! awk 'NR > 1 { found = 1 } END { exit !found }' /proc/swaps",
     apply: "swapoff -a",
     unsupportedIn: inContainer(
-      "a container sees the swap of the machine that runs it and cannot turn it off: run `swapoff -a` there",
+      "a container sees the swap of the machine that runs it, and turning that off from inside would change that machine: run `swapoff -a` there",
     ),
   };
 }

@@ -1,0 +1,75 @@
+// Runs host steps over a session: probe; only if it fails, apply and probe
+// again, which must now pass. A dry run only probes. Steps a container
+// cannot apply (HostStep.unsupportedIn) are reported, not failed.
+import type { HostStep } from "../plan/step";
+import { HostError, type HostSession } from "./types";
+
+export type StepStatus = "ok" | "changed" | "would-change" | "unsupported";
+
+export interface StepResult {
+  id: string;
+  status: StepStatus;
+  /** Why a step is unsupported here. */
+  reason?: string;
+}
+
+export interface RunStepsOptions {
+  /** Probe only; change nothing. Default: false. */
+  dryRun?: boolean;
+  /** `systemd-detect-virt` of the host (from its facts); asked once when not given. */
+  virt?: string;
+  /** Progress lines (step status and the output of applies), already masked. */
+  onLine?: (line: string) => void;
+}
+
+/** The step bodies are function bodies (they `return`); this wraps them the same way stepScript does. */
+export function probeCommand(step: HostStep): string {
+  return `set -euo pipefail\nprobe() {\n${step.probe}\n}\nif probe; then exit 0; fi\nexit 1\n`;
+}
+
+export function applyCommand(step: HostStep): string {
+  return `set -euo pipefail\napply() {\n${step.apply}\n}\napply\n`;
+}
+
+export async function runSteps(s: HostSession, steps: HostStep[], opts: RunStepsOptions = {}): Promise<StepResult[]> {
+  const t = s.target;
+  const endpoint = `${t.address}:${t.port}`;
+  const say = (line: string) => opts.onLine?.(`${t.name}: ${line}`);
+  let virt = opts.virt;
+  const results: StepResult[] = [];
+  for (const step of steps) {
+    if ((await s.run(probeCommand(step))).code === 0) {
+      results.push({ id: step.id, status: "ok" });
+      say(`${step.id}: ok`);
+      continue;
+    }
+    if (step.unsupportedIn) {
+      virt ??= (await s.run("systemd-detect-virt || true")).stdout.trim();
+      if (step.unsupportedIn.virt.includes(virt)) {
+        results.push({ id: step.id, status: "unsupported", reason: step.unsupportedIn.reason });
+        say(`${step.id}: unsupported in ${virt}: ${step.unsupportedIn.reason}`);
+        continue;
+      }
+    }
+    if (opts.dryRun) {
+      results.push({ id: step.id, status: "would-change" });
+      say(`${step.id}: would change (${step.title})`);
+      continue;
+    }
+    say(`${step.id}: applying (${step.title})`);
+    const applied = await s.run(applyCommand(step), { onLine: (l) => say(`${step.id}: ${l}`) });
+    if (applied.code !== 0) {
+      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${tail(applied.stderr || applied.stdout)}`);
+    }
+    if ((await s.run(probeCommand(step))).code !== 0) {
+      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");
+    }
+    results.push({ id: step.id, status: "changed" });
+    say(`${step.id}: changed`);
+  }
+  return results;
+}
+
+function tail(s: string): string {
+  return s.trim().split("\n").slice(-5).join(" | ") || "no output";
+}

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { parseStack } from "../../components/config/schema";
+import { parseFacts, type HostFacts } from "../../components/plan/facts";
+import { assertPreflight, formatReport, preflight, PreflightError, type Observed } from "../../components/plan/preflight";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2dQWso9CyEtkbC2wFAuHuM688V21vK2celY/aPTLLp";
+const spec = parseStack("t", {
+  ssh: { privateKeyPath: "/k" },
+  cluster: { name: "prod" },
+  hosts: [
+    { name: "cp-1", address: "10.0.0.1", hostKey: KEY, roles: ["control-plane"] },
+    { name: "cp-2", address: "10.0.0.2", hostKey: KEY, roles: ["control-plane"] },
+    { name: "cp-3", address: "10.0.0.3", hostKey: KEY, roles: ["control-plane"] },
+    { name: "w-1", address: "10.0.0.4", hostKey: KEY, roles: ["worker"] },
+  ],
+  gitops: { repoUrl: "https://example.com/repo.git" },
+});
+
+const GiB = 1024 ** 3;
+const T = 1_800_000_000_000;
+const lab = parseFacts(readFileSync(join(__dirname, "../fixtures/facts/lab-nspawn-debian12.txt"), "utf8"));
+
+/** A host with nothing to complain about. */
+function good(name: string, i: number): HostFacts {
+  return {
+    ...lab,
+    virt: "kvm",
+    cpus: 4,
+    memoryBytes: 8 * GiB,
+    disks: [{ name: "nvme0n1", nvme: true, rotational: false, sizeBytes: 500 * GiB }],
+    etcd: { path: "/var/lib", freeBytes: 100 * GiB, source: "/dev/nvme0n1p2", disk: "nvme0n1" },
+    cgroupVersion: 2,
+    timeSync: { synchronized: true, services: [{ name: "systemd-timesyncd", active: true }] },
+    hostname: name,
+    machineId: `id-${i}`,
+    clockMs: T,
+  };
+}
+
+function observe(change: Record<string, Partial<HostFacts>> = {}, rtt = 20): Record<string, Observed> {
+  return Object.fromEntries(
+    spec.hosts.map((h, i) => [h.name, { facts: { ...good(h.name, i), ...change[h.name] }, sentMs: T - rtt / 2, receivedMs: T + rtt / 2 }]),
+  );
+}
+
+test("healthy hosts: no errors, no warnings", () => {
+  const r = preflight(spec, observe());
+  assert.deepEqual(r, spec.hosts.map((h) => ({ host: h.name, errors: [], warnings: [] })));
+  assert.doesNotThrow(() => assertPreflight(r));
+});
+
+const hardFailures: [string, Record<string, Partial<HostFacts>>, string, string][] = [
+  ["unsupported OS", { "cp-2": { os: { id: "centos", versionId: "9", prettyName: "CentOS Stream 9" } } }, "cp-2",
+    "unsupported OS CentOS Stream 9: use debian 12/13 or ubuntu 22.04/24.04"],
+  ["Debian 11 is too old", { "w-1": { os: { id: "debian", versionId: "11", prettyName: "Debian GNU/Linux 11 (bullseye)" } } }, "w-1",
+    "unsupported OS Debian GNU/Linux 11 (bullseye): use debian 12/13 or ubuntu 22.04/24.04"],
+  ["one CPU on a control plane", { "cp-1": { cpus: 1 } }, "cp-1", "1 CPU(s): a control-plane needs at least 2"],
+  ["1.5 GiB on a control plane", { "cp-3": { memoryBytes: 1.5 * GiB } }, "cp-3", "1.5 GiB of memory: a control-plane needs at least 2.0 GiB"],
+  ["0.8 GiB on a worker", { "w-1": { memoryBytes: 0.8 * GiB } }, "w-1", "0.8 GiB of memory: a worker needs at least 1.0 GiB"],
+  ["API server port taken", { "cp-1": { portsInUse: [{ port: 6443, process: "nginx" }] } }, "cp-1",
+    "port 6443 is already in use by nginx: a control-plane needs it for the API server; stop that service or use another host"],
+  ["etcd port taken", { "cp-2": { portsInUse: [{ port: 2380 }] } }, "cp-2",
+    "port 2380 is already in use: a control-plane needs it for etcd; stop that service or use another host"],
+  ["kubelet port taken on a worker", { "w-1": { portsInUse: [{ port: 10250, process: "kubelet" }] } }, "w-1",
+    "port 10250 is already in use by kubelet: a worker needs it for the kubelet; stop that service or use another host"],
+  ["kubelet of another cluster", { "w-1": { installedCluster: "staging", portsInUse: [{ port: 10250, process: "kubelet" }] } }, "w-1",
+    "port 10250 is already in use by kubelet: a worker needs it for the kubelet; stop that service or use another host"],
+];
+
+for (const [name, change, host, message] of hardFailures) {
+  test(`hard failure: ${name}`, () => {
+    const r = preflight(spec, observe(change));
+    assert.deepEqual(r.find((x) => x.host === host)!.errors, [message]);
+    for (const other of r.filter((x) => x.host !== host)) assert.deepEqual(other.errors, [], other.host);
+    assert.throws(() => assertPreflight(r), PreflightError);
+  });
+}
+
+test("a control plane with 2 GiB installed (MemTotal a little lower) passes", () => {
+  const r = preflight(spec, observe({ "cp-1": { memoryBytes: 1.9 * GiB } }));
+  assert.deepEqual(r[0].errors, []);
+});
+
+test("ports 2379 and 6443 on a worker are not its business", () => {
+  const r = preflight(spec, observe({ "w-1": { portsInUse: [{ port: 2379 }, { port: 6443 }] } }));
+  assert.deepEqual(r[3].errors, []);
+});
+
+test("ports held by this cluster's own kubelet, etcd and API server are not failures (second run)", () => {
+  const ours = { installedCluster: "prod", portsInUse: [{ port: 2379, process: "etcd" }, { port: 2380, process: "etcd" }, { port: 6443, process: "kube-apiserver" }, { port: 10250, process: "kubelet" }] };
+  const r = preflight(spec, observe({ "cp-1": ours }));
+  assert.deepEqual(r[0].errors, []);
+  // Same cluster name, but the wrong process on the port.
+  const r2 = preflight(spec, observe({ "cp-1": { installedCluster: "prod", portsInUse: [{ port: 2379, process: "kubelet" }] } }));
+  assert.equal(r2[0].errors.length, 1);
+});
+
+test("duplicate hostname and machine-id: every host involved is named", () => {
+  const r = preflight(spec, observe({ "cp-2": { hostname: "cp-1" }, "w-1": { machineId: "id-0" } }));
+  assert.deepEqual(r[0].errors, [
+    'hostname "cp-1" is also the hostname of cp-2: Kubernetes needs it unique per node; set a unique hostname (hostnamectl set-hostname <name>)',
+    'machine-id "id-0" is also the machine-id of w-1: Kubernetes needs it unique per node; hosts cloned from one image share it: regenerate it (rm /etc/machine-id && systemd-machine-id-setup) and reboot',
+  ]);
+  assert.equal(r[1].errors.length, 1);
+  assert.match(r[1].errors[0], /^hostname "cp-1" is also the hostname of cp-1/);
+  assert.match(r[3].errors[0], /^machine-id "id-0" is also the machine-id of cp-1/);
+});
+
+test("clock skew: the host 3 s ahead of the others fails, the others do not", () => {
+  const r = preflight(spec, observe({ "cp-3": { clockMs: T + 3000 } }));
+  assert.deepEqual(r.map((x) => x.errors.length), [0, 0, 1, 0]);
+  assert.equal(r[2].errors[0], "clock is 3.0s ahead of the other hosts (±0.0s); at most 2.0s is allowed (etcd and certificates need agreeing clocks): enable time sync (NTP) on this host");
+});
+
+test("clock skew within the round trip's error bar is not a failure", () => {
+  // 2.5 s apart, but each reading may be off by 1 s (a 2 s round trip).
+  const r = preflight(spec, observe({ "cp-3": { clockMs: T + 2500 } }, 2000));
+  assert.deepEqual(r[2].errors, []);
+  assert.equal(preflight(spec, observe({ "cp-3": { clockMs: T + 2500 } }, 20))[2].errors.length, 1);
+});
+
+test("a custom skew bound", () => {
+  assert.equal(preflight(spec, observe({ "cp-3": { clockMs: T + 1500 } }), { maxClockSkewMs: 1000 })[2].errors.length, 1);
+  assert.equal(preflight(spec, observe({ "cp-3": { clockMs: T + 1500 } }))[2].errors.length, 0);
+});
+
+test("hosts agreeing with each other but not with the machine running ironroot: a warning only", () => {
+  const all = Object.fromEntries(spec.hosts.map((h) => [h.name, { clockMs: T + 60_000 }]));
+  const r = preflight(spec, observe(all));
+  for (const x of r) {
+    assert.deepEqual(x.errors, []);
+    assert.match(x.warnings.join("\n"), /clock is 60.0s ahead of the machine running ironroot/);
+  }
+});
+
+const warnings: [string, Partial<HostFacts>, string][] = [
+  ["not KVM", { virt: "systemd-nspawn" }, 'virtualization is "systemd-nspawn", not kvm: ironroot is built and tuned for KVM guests'],
+  ["etcd not on NVMe", { disks: [{ name: "sda", nvme: false, rotational: false, sizeBytes: GiB }], etcd: { path: "/var/lib", freeBytes: 100 * GiB, source: "/dev/sda1", disk: "sda" } },
+    "etcd data (/var/lib/etcd) is on sda, not an NVMe disk: etcd may be slow; the disk benchmark decides"],
+  ["swap on", { swap: { totalBytes: GiB, active: ["/dev/vda3"], fstab: ["/dev/vda3 none swap"] } },
+    "swap is on (active: /dev/vda3; in /etc/fstab: /dev/vda3): host preparation turns it off"],
+  ["time not synchronized", { timeSync: { synchronized: false, services: [] } },
+    "the clock is not NTP-synchronized (timedatectl: NTPSynchronized=no; time service: none active): host preparation turns time sync on"],
+  ["cgroup v1", { cgroupVersion: 1 }, "cgroup v1: Kubernetes has deprecated cgroup v1; use a distribution that boots with cgroup v2"],
+  ["little space for etcd", { etcd: { path: "/var/lib", freeBytes: GiB, source: "/dev/nvme0n1p2", disk: "nvme0n1" } },
+    "only 1.0 GiB free on /var/lib, where etcd data will live: etcd's default quota is 2.0 GiB"],
+];
+
+for (const [name, change, message] of warnings) {
+  test(`warning: ${name}`, () => {
+    const r = preflight(spec, observe({ "cp-1": change }));
+    assert.deepEqual(r[0], { host: "cp-1", errors: [], warnings: [message] });
+    assert.doesNotThrow(() => assertPreflight(r));
+  });
+}
+
+test("a host without facts is a failure that names the cause; the error lists every failing host", () => {
+  const o = observe({ "cp-1": { cpus: 1 } });
+  o["w-1"] = { error: "w-1 (10.0.0.4:22): connecting: connect ECONNREFUSED 10.0.0.4:22 (4 attempts)" };
+  const r = preflight(spec, o);
+  assert.throws(() => assertPreflight(r), (e: Error) => {
+    assert.equal(
+      e.message,
+      "preflight: 2 hosts failed, nothing was changed on any host:\n\n" +
+        "cp-1: FAIL\n  error:   1 CPU(s): a control-plane needs at least 2\n\n" +
+        "w-1: FAIL\n  error:   gathering facts failed: w-1 (10.0.0.4:22): connecting: connect ECONNREFUSED 10.0.0.4:22 (4 attempts)\n",
+    );
+    return true;
+  });
+});
+
+test("the report: one block per host", () => {
+  assert.equal(formatReport({ host: "a", errors: [], warnings: [] }), "a: ok\n");
+  assert.equal(formatReport({ host: "a", errors: [], warnings: ["w"] }), "a: ok, with warnings\n  warning: w\n");
+});
