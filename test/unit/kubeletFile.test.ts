@@ -15,7 +15,7 @@ import { assertGolden } from "../support/golden";
 const sized = (cpus: number, gib: number, k = kubelet.parse({})) =>
   sizeNode({ node: "worker-1", group: "default", kubelet: k, size: { cpus, memoryBytes: gib * GI } }).fields!;
 
-const header = { node: "worker-1", group: "default", policy: "sized" };
+const header = { node: "worker-1" };
 
 test("rendered drop-in for a 4-core 16Gi node matches the golden file", () => {
   assertGolden("kubelet/worker-1-4c-16Gi.conf", renderKubeletDropIn(sized(4, 16), header));

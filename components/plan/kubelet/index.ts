@@ -45,7 +45,7 @@ export function kubeletPlans(
     const plan: KubeletNodePlan = { node: n.name, path: KUBELET_DROP_IN, explanation: s.explanation };
     if (s.fields) {
       plan.fields = s.fields;
-      plan.content = renderKubeletDropIn(s.fields, { node: n.name, group: n.group, policy: s.explanation.policy });
+      plan.content = renderKubeletDropIn(s.fields, { node: n.name });
     }
     return plan;
   });

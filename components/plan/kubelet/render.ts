@@ -40,10 +40,13 @@ export function configDirProblem(kubernetesVersion: string): string | undefined 
   );
 }
 
+/**
+ * Only the node name goes into the header: policy and group are explained in
+ * render's explanation file instead, so the file's bytes change exactly when a
+ * field changes and never for a rename of the policy that yields the same numbers.
+ */
 export interface KubeletFileHeader {
   node: string;
-  group: string;
-  policy: string;
 }
 
 /** The exact bytes of the drop-in file for one node. */
@@ -59,7 +62,7 @@ export function renderKubeletDropIn(fields: KubeletFields, h: KubeletFileHeader)
     evictionHard: { ...fields.evictionHard },
   };
   return [
-    `# Managed by ironroot: kubelet reservations for node ${h.node} (group ${h.group}, policy ${h.policy}).`,
+    `# Managed by ironroot: kubelet reservations for node ${h.node}.`,
     "# A hand edit here is drift: `pulumi refresh` shows it, `pulumi up` reverts it.",
     "# Change kubelet.* in the stack config instead.",
     YAML.stringify(doc, { lineWidth: 0, defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }),

@@ -1,0 +1,183 @@
+// The kubelet drop-in file of one node as a Pulumi resource. Its inputs are
+// the reservation fields themselves, so `pulumi preview` shows a policy change
+// as Pulumi's own per-field input diff (`~ kubeReserved: { ~ memory: ... }`).
+// `read` returns what is on the host as both state and inputs: after
+// `pulumi refresh` a hand edit appears as drift, and the next `up` reverts it.
+//
+// The provider is serialized into the Pulumi state and run by the engine's
+// dynamic-provider host, so it captures nothing but plain values: modules are
+// required inside the methods, by absolute path (the host's working directory
+// is not this one).
+import * as pulumi from "@pulumi/pulumi";
+import type { KubeletFields } from "../plan/kubelet/fields";
+import type { SshTarget } from "../ssh/types";
+
+/** A host to connect to; the private key travels separately, as a secret. */
+export type KeylessTarget = Omit<SshTarget, "privateKey">;
+
+export interface KubeletConfigState extends KubeletFields {
+  node: string;
+  path: string;
+  target: KeylessTarget;
+  controlPlane?: KeylessTarget;
+  privateKey?: string;
+  drainTimeoutSeconds: number;
+  readyTimeoutSeconds: number;
+  /** Fields in the live file that ironroot does not write; always [] as an input. */
+  unmanaged: string[];
+  /** Outputs only: the field changes the last create/update made. */
+  lastChanges?: string[];
+}
+
+const MODULES = {
+  executor: `${__dirname}/../ssh/executor`,
+  kubeletConfig: `${__dirname}/../ssh/kubeletConfig`,
+  diff: `${__dirname}/../plan/kubelet/diff`,
+  fields: `${__dirname}/../plan/kubelet/fields`,
+  render: `${__dirname}/../plan/kubelet/render`,
+};
+
+/** Inputs besides the fields whose change is shown and applied. */
+const OTHER_INPUTS = ["node", "path", "target", "controlPlane", "drainTimeoutSeconds", "readyTimeoutSeconds"] as const;
+
+/**
+ * The inputs that differ, as dotted field paths (`kubeReserved.memory`) for
+ * the reservation fields and top-level names for the rest. Pure: the engine's
+ * diff and the tests use the same answer.
+ */
+export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState): string[] {
+  const { FIELD_PATHS, fieldValue } = require(MODULES.fields) as typeof import("../plan/kubelet/fields");
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const out: string[] = [];
+  for (const path of FIELD_PATHS) {
+    if (!same(fieldValue(olds, path), fieldValue(news, path))) out.push(path);
+  }
+  if (!same([...(olds.unmanaged ?? [])].sort(), [...(news.unmanaged ?? [])].sort())) out.push("unmanaged");
+  for (const key of OTHER_INPUTS) {
+    if (!same(olds[key], news[key])) out.push(key);
+  }
+  return out;
+}
+
+/** create and update: bring the node's file to the fields, the safe way on a running cluster. */
+async function applyState(s: KubeletConfigState): Promise<string[]> {
+  const { session } = require(MODULES.executor) as typeof import("../ssh/executor");
+  const { applyKubeletDropIn } = require(MODULES.kubeletConfig) as typeof import("../ssh/kubeletConfig");
+  const { renderKubeletDropIn } = require(MODULES.render) as typeof import("../plan/kubelet/render");
+  const fields = { maxPods: s.maxPods, kubeReserved: s.kubeReserved, systemReserved: s.systemReserved, evictionHard: s.evictionHard };
+  const r = await applyKubeletDropIn(session({ ...s.target, privateKey: s.privateKey }), {
+    nodeName: s.node,
+    path: s.path,
+    content: renderKubeletDropIn(fields, { node: s.node }),
+    fields,
+    controlPlane: s.controlPlane ? session({ ...s.controlPlane, privateKey: s.privateKey }) : undefined,
+    drainTimeoutSeconds: s.drainTimeoutSeconds,
+    readyTimeoutSeconds: s.readyTimeoutSeconds,
+  });
+  return r.changes;
+}
+
+export const kubeletConfigProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: pulumi.ID, olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.DiffResult> {
+    const changed = changedInputs(olds, news);
+    // Another node or another file is another resource: write the new one, remove the old.
+    const replaces = changed.filter((k) => k === "path" || k === "node");
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+  },
+
+  async create(inputs: KubeletConfigState): Promise<pulumi.dynamic.CreateResult> {
+    const lastChanges = await applyState(inputs);
+    return { id: `${inputs.node}:${inputs.path}`, outs: { ...inputs, lastChanges } };
+  },
+
+  async update(_id: pulumi.ID, _olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.UpdateResult> {
+    const lastChanges = await applyState(news);
+    return { outs: { ...news, lastChanges } };
+  },
+
+  async read(id: pulumi.ID, props: KubeletConfigState): Promise<pulumi.dynamic.ReadResult> {
+    const { session } = require(MODULES.executor) as typeof import("../ssh/executor");
+    const { readKubeletDropIn } = require(MODULES.kubeletConfig) as typeof import("../ssh/kubeletConfig");
+    const { parseKubeletDropIn } = require(MODULES.diff) as typeof import("../plan/kubelet/diff");
+    const s = session({ ...props.target, privateKey: props.privateKey });
+    const text = await readKubeletDropIn(s, props.path);
+    // A deleted file is a deleted resource: refresh drops it, `up` writes it again.
+    if (text === undefined) return { id: undefined, props: {} };
+    let live: ReturnType<typeof parseKubeletDropIn>;
+    try {
+      live = parseKubeletDropIn(text);
+    } catch (e) {
+      live = { fields: {}, unmanaged: [`(unreadable: ${(e as Error).message})`] };
+    }
+    const { lastChanges: _ignored, ...inputs } = props;
+    const liveState: KubeletConfigState = {
+      ...inputs,
+      maxPods: live.fields.maxPods as number,
+      kubeReserved: (live.fields.kubeReserved ?? {}) as KubeletFields["kubeReserved"],
+      systemReserved: (live.fields.systemReserved ?? {}) as KubeletFields["systemReserved"],
+      evictionHard: (live.fields.evictionHard ?? {}) as KubeletFields["evictionHard"],
+      unmanaged: live.unmanaged,
+    };
+    return { id, props: { ...liveState, lastChanges: props.lastChanges ?? [] }, inputs: liveState };
+  },
+
+  async delete(_id: pulumi.ID, props: KubeletConfigState): Promise<void> {
+    const { session } = require(MODULES.executor) as typeof import("../ssh/executor");
+    const { removeKubeletDropIn } = require(MODULES.kubeletConfig) as typeof import("../ssh/kubeletConfig");
+    // No kubelet restart here: restarting without a drain is exactly what the
+    // rollout avoids. The kubelet drops the reservations at its next restart.
+    await removeKubeletDropIn(session({ ...props.target, privateKey: props.privateKey }), props.path);
+  },
+};
+
+export interface KubeletConfigArgs {
+  /** Kubernetes node name (the host's name in the stack). Required. */
+  node: pulumi.Input<string>;
+  /** Drop-in file path on the host. Default: `/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf`. */
+  path?: pulumi.Input<string>;
+  /** The reservation fields from the plan (`kubeletPlans`). Required. */
+  fields: pulumi.Input<KubeletFields>;
+  /** How to reach the node, without the private key. Required. */
+  target: pulumi.Input<KeylessTarget>;
+  /** A control plane with /etc/kubernetes/admin.conf, for cordon/drain/uncordon on a running cluster. Default: none (write only). */
+  controlPlane?: pulumi.Input<KeylessTarget>;
+  /** Private key text when the stack uses the `sshPrivateKey` secret; stored as a secret. Default: none (key file or agent). */
+  privateKey?: pulumi.Input<string>;
+  /** `kubectl drain --timeout`. Default: 300. */
+  drainTimeoutSeconds?: pulumi.Input<number>;
+  /** How long the restarted kubelet may take to run the new config and be Ready. Default: 300. */
+  readyTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/** One node's kubelet drop-in file. Type token: `pulumi-nodejs:dynamic/host:KubeletConfig`. */
+export class KubeletConfig extends pulumi.dynamic.Resource {
+  declare readonly kubeReserved: pulumi.Output<KubeletFields["kubeReserved"]>;
+  declare readonly systemReserved: pulumi.Output<KubeletFields["systemReserved"]>;
+  declare readonly lastChanges: pulumi.Output<string[]>;
+
+  constructor(name: string, args: KubeletConfigArgs, opts?: pulumi.CustomResourceOptions) {
+    const fields = pulumi.output(args.fields);
+    super(
+      kubeletConfigProvider,
+      name,
+      {
+        node: args.node,
+        path: args.path ?? "/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf",
+        maxPods: fields.maxPods,
+        kubeReserved: fields.kubeReserved,
+        systemReserved: fields.systemReserved,
+        evictionHard: fields.evictionHard,
+        unmanaged: [],
+        target: args.target,
+        controlPlane: args.controlPlane,
+        privateKey: args.privateKey === undefined ? undefined : pulumi.secret(args.privateKey),
+        drainTimeoutSeconds: args.drainTimeoutSeconds ?? 300,
+        readyTimeoutSeconds: args.readyTimeoutSeconds ?? 300,
+        lastChanges: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "privateKey"] },
+      "host",
+      "KubeletConfig",
+    );
+  }
+}

@@ -1,0 +1,105 @@
+// Under Pulumi mocks: what a policy change looks like to the engine (the
+// provider's diff on old/new inputs) and the rollout chain (node N+1 depends
+// on node N; with parallelism p, on node N+1-p).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { byType, settle, valueOf } from "../support/mocks";
+import { kubelet } from "../../components/config/kubelet";
+import { GI } from "../../components/plan/kubelet/quantity";
+import { sizeNode } from "../../components/plan/kubelet/sizing";
+import { changedInputs, kubeletConfigProvider, type KubeletConfigState } from "../../components/pulumi/KubeletConfigProvider";
+import { KubeletRollout } from "../../components/pulumi/KubeletRollout";
+
+// The mock monitor does not pass dependencies to newResource, so read them
+// from the registration requests themselves.
+const dependencies = new Map<string, string[]>();
+const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => Promise<void> };
+interface RegisterRequest { getName(): string; getType(): string; getDependenciesList(): string[] }
+const register = monitor.registerResource.bind(monitor);
+monitor.registerResource = (req, cb) => {
+  dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+  return register(req, cb);
+};
+
+const DYNAMIC = "pulumi-nodejs:dynamic/host:KubeletConfig";
+const target = (name: string, n: number) => ({
+  name, address: `10.77.0.${n}`, port: 22, user: "root", hostKey: "ssh-ed25519 AAAA", connectTimeoutSeconds: 10, connectRetries: 2, commandTimeoutSeconds: 60,
+});
+const fieldsFor = (k: ReturnType<typeof kubelet.parse>) =>
+  sizeNode({ node: "n", group: "default", kubelet: k, size: { cpus: 4, memoryBytes: 16 * GI } }).fields!;
+
+function state(k: ReturnType<typeof kubelet.parse>): KubeletConfigState {
+  return {
+    node: "worker-1", path: "/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf", target: target("worker-1", 11),
+    drainTimeoutSeconds: 300, readyTimeoutSeconds: 300, unmanaged: [], ...fieldsFor(k),
+  };
+}
+
+test("a policy change (sized -> static 500m/500Mi) is a diff of exactly the reservation fields it changes", async () => {
+  const olds = state(kubelet.parse({}));
+  const news = state(kubelet.parse({
+    policy: "static",
+    static: { kubeReserved: { cpu: "500m", memory: "500Mi" }, systemReserved: { cpu: "500m", memory: "500Mi" } },
+  }));
+  assert.deepEqual(changedInputs(olds, news), [
+    "kubeReserved.cpu", "kubeReserved.memory", "systemReserved.cpu", "systemReserved.memory",
+  ]);
+  const d = await kubeletConfigProvider.diff!("worker-1:/x", olds, news);
+  assert.deepEqual(d, { changes: true, replaces: [], deleteBeforeReplace: false });
+});
+
+test("identical inputs are no change; a hand-added field read back on refresh is one", async () => {
+  const olds = state(kubelet.parse({}));
+  assert.deepEqual(await kubeletConfigProvider.diff!("id", olds, state(kubelet.parse({}))), { changes: false, replaces: [], deleteBeforeReplace: false });
+  const refreshed = { ...olds, unmanaged: ["cpuManagerPolicy"] };
+  assert.deepEqual(changedInputs(refreshed, olds), ["unmanaged"]);
+});
+
+test("moving the file replaces the resource rather than leaving the old file behind", async () => {
+  const olds = state(kubelet.parse({}));
+  const d = await kubeletConfigProvider.diff!("id", olds, { ...olds, path: "/etc/kubernetes/kubelet.conf.d/60-x.conf" });
+  assert.deepEqual(d, { changes: true, replaces: ["path"], deleteBeforeReplace: true });
+});
+
+test("rollout: one KubeletConfig per node under the component, node N+1 depends on node N; fields as inputs; key secret", async () => {
+  const names = ["cp-1", "cp-2", "cp-3", "worker-1"];
+  const rollout = new KubeletRollout("kubelet", {
+    nodes: names.map((name, i) => ({ name, fields: fieldsFor(kubelet.parse({})), target: target(name, 11 + i) })),
+    rollout: { parallelism: 1, drainTimeoutSeconds: 120, readyTimeoutSeconds: 240 },
+    controlPlane: target("cp-1", 11),
+    privateKey: "PRIVATE-KEY-TEXT",
+  });
+  await settle();
+  await valueOf(rollout.configs[3].urn);
+  await settle();
+  assert.equal(byType("ironroot:host:KubeletRollout").length, 1);
+  const configs = byType(DYNAMIC).filter((r) => r.name.startsWith("kubelet-"));
+  assert.deepEqual(configs.map((r) => r.name), ["kubelet-cp-1", "kubelet-cp-2", "kubelet-cp-3", "kubelet-worker-1"]);
+  const urn = (n: string) => `urn:pulumi:test::ironroot::ironroot:host:KubeletRollout$${DYNAMIC}::kubelet-${n}`;
+  const depsOf = (n: string) => dependencies.get(`${DYNAMIC}::kubelet-${n}`)!;
+  assert.deepEqual(depsOf("cp-1"), []);
+  assert.deepEqual(depsOf("cp-2"), [urn("cp-1")]);
+  assert.deepEqual(depsOf("cp-3"), [urn("cp-2")]);
+  assert.deepEqual(depsOf("worker-1"), [urn("cp-3")]);
+
+  const w = configs[3].inputs as Record<string, unknown>;
+  assert.deepEqual(w.kubeReserved, { cpu: "40m", memory: "1332Mi" });
+  assert.equal(w.node, "worker-1");
+  assert.equal(w.drainTimeoutSeconds, 120);
+  assert.deepEqual((w.controlPlane as { name: string }).name, "cp-1");
+  assert.equal(await pulumi.isSecret((rollout.configs[3] as unknown as { privateKey: pulumi.Output<string> }).privateKey ?? pulumi.output("")), true);
+});
+
+test("rollout with parallelism 2: two chains, each node waits for the one two places before it", async () => {
+  const names = ["a", "b", "c", "d", "e"];
+  new KubeletRollout("par", {
+    nodes: names.map((name, i) => ({ name, fields: fieldsFor(kubelet.parse({})), target: target(name, 20 + i) })),
+    rollout: { parallelism: 2, drainTimeoutSeconds: 300, readyTimeoutSeconds: 300 },
+  });
+  await settle();
+  await new Promise((r) => setTimeout(r, 200));
+  const urn = (n: string) => `urn:pulumi:test::ironroot::ironroot:host:KubeletRollout$${DYNAMIC}::par-${n}`;
+  const depsOf = (n: string) => dependencies.get(`${DYNAMIC}::par-${n}`);
+  assert.deepEqual(names.map(depsOf), [[], [], [urn("a")], [urn("b")], [urn("c")]]);
+});
