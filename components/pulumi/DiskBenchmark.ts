@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
+import type { DiskBenchmarkResult } from "../plan/diskResult";
+import type { SshTarget } from "../ssh/types";
+import { DiskBenchmarkRun } from "./DiskBenchmarkRun";
+
+export interface DiskBenchmarkArgs {
+  /** This node's benchmark from the plan (`NodePlan.diskBenchmark`): script, thresholds, runs, trigger. Required. */
+  plan: DiskBenchmarkPlan;
+  /** How to reach the node (`targetFor(spec, name)` without `privateKey`). Required. */
+  connection: Omit<SshTarget, "privateKey">;
+  /** Value of the `sshPrivateKey` secret when the stack uses it; stored only as a secret. Default: none (key file or agent). */
+  privateKey?: pulumi.Input<string>;
+}
+
+/**
+ * Proves a node's disk is fast enough for etcd before Kubernetes goes on it:
+ * fio on the etcd data dir's filesystem, judged by the gate. Make the
+ * Kubernetes install `dependsOn` every control plane's DiskBenchmark; a
+ * failed gate fails this resource and so stops the deployment there. One
+ * per node, all independent, so the engine runs them in parallel.
+ */
+export class DiskBenchmark extends pulumi.ComponentResource {
+  /** Secret-free results: percentiles per run and their median, spread, IOPS, verdict. */
+  readonly result: pulumi.Output<DiskBenchmarkResult>;
+  /** The resource that carries the result; depend on it (or on this component) to run after the gate. */
+  readonly run: DiskBenchmarkRun;
+
+  constructor(name: string, args: DiskBenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ironroot:host:DiskBenchmark", name, {}, opts);
+    this.run = new DiskBenchmarkRun(
+      `${name}-run`,
+      {
+        connection: args.connection,
+        plan: args.plan,
+        ...(args.privateKey !== undefined ? { privateKey: pulumi.secret(args.privateKey) } : {}),
+      },
+      { parent: this, additionalSecretOutputs: ["privateKey"] },
+    );
+    this.result = this.run.result;
+    this.registerOutputs({ result: this.result });
+  }
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { test } from "node:test";
+import { byType, settle } from "../support/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { loadStackFile } from "../../components/config/load";
+import { buildPlan } from "../../components/plan";
+import { DiskBenchmark } from "../../components/pulumi/DiskBenchmark";
+import { targetFor } from "../../components/ssh/executor";
+
+const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
+const plan = buildPlan(spec);
+const RUN_TYPE = "pulumi-nodejs:dynamic/ironroot:DiskBenchmarkRun";
+
+function isRpcSecret(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+test("one DiskBenchmark per node, each with its own run resource as a child, all independent (parallel)", async () => {
+  const made = plan.nodes.map((n) => {
+    const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+    return new DiskBenchmark(`${n.name}-disk-benchmark`, { plan: n.diskBenchmark, connection, privateKey: "PRIVATE KEY TEXT" });
+  });
+  await settle();
+  assert.deepEqual(byType("ironroot:host:DiskBenchmark").map((r) => r.name), plan.nodes.map((n) => `${n.name}-disk-benchmark`));
+  const runs = byType(RUN_TYPE);
+  assert.deepEqual(runs.map((r) => r.name), plan.nodes.map((n) => `${n.name}-disk-benchmark-run`));
+  assert.equal(made.length, 5);
+
+  for (const [i, r] of runs.entries()) {
+    const node = plan.nodes[i];
+    const inputs = r.inputs as Record<string, any>;
+    // What decides a re-run is an input, so a change of it shows in preview.
+    assert.equal(inputs.plan.warnP99Ms, 10);
+    assert.equal(inputs.plan.failP99Ms, 20);
+    assert.equal(inputs.plan.runs, 3);
+    assert.equal(inputs.plan.trigger, "");
+    assert.equal(inputs.plan.etcdDataDir, "/var/lib/etcd");
+    assert.equal(inputs.plan.isControlPlane, node.isControlPlane);
+    assert.equal(inputs.plan.script, node.diskBenchmark.script);
+    assert.equal(inputs.connection.address, node.address);
+    assert.equal(inputs.connection.hostKey, spec.hosts.find((h) => h.name === node.name)!.hostKey);
+    assert.equal("privateKey" in inputs.connection, false, "the key must not travel in the plain connection input");
+    // The key is a secret input: encrypted in state, masked in logs.
+    assert.ok(isRpcSecret(inputs.privateKey), `privateKey of ${r.name} is not marked secret`);
+    assert.equal(JSON.stringify(inputs).includes("PRIVATE KEY TEXT") && !isRpcSecret(inputs.privateKey), false);
+    // The serialized provider travels with the resource.
+    assert.equal(typeof inputs.__provider, "string");
+  }
+});
+
+test("without the sshPrivateKey secret there is no key input at all", async () => {
+  const n = plan.nodes[0];
+  const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+  new DiskBenchmark("no-key", { plan: n.diskBenchmark, connection });
+  await settle();
+  const r = byType(RUN_TYPE).find((x) => x.name === "no-key-run")!;
+  assert.equal("privateKey" in r.inputs, false);
+  assert.equal((r.inputs as any).connection.privateKeyPath, "~/.ssh/id_ed25519");
+});
+
+test("the trigger and the thresholds reach the resource's inputs", async () => {
+  const n = plan.nodes[1];
+  const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+  new DiskBenchmark("triggered", { plan: { ...n.diskBenchmark, trigger: "new disk", failP99Ms: 15, allowSlowDisk: true }, connection });
+  await settle();
+  const r = byType(RUN_TYPE).find((x) => x.name === "triggered-run")!;
+  assert.deepEqual(
+    [(r.inputs as any).plan.trigger, (r.inputs as any).plan.failP99Ms, (r.inputs as any).plan.allowSlowDisk],
+    ["new disk", 15, true],
+  );
+});
