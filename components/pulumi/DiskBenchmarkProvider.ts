@@ -46,7 +46,8 @@ export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
   async diff(_id: string, olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.DiffResult> {
     const now = rerunSettings(news);
     const changed = RERUN_KEYS.filter((k) => JSON.stringify(olds.settings?.[k]) !== JSON.stringify(now[k]));
-    return { changes: changed.length > 0, replaces: [], stables: [], deleteBeforeReplace: false, ...(changed.length ? { detailedDiff: Object.fromEntries(changed.map((k) => [k, { kind: "update", inputDiff: true }])) } : {}) };
+    // An update, never a replace: there is nothing on the host to recreate.
+    return { changes: changed.length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
   }
 
   async create(inputs: DiskBenchmarkInputs): Promise<pulumi.dynamic.CreateResult<DiskBenchmarkOutputs>> {

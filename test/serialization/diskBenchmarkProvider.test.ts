@@ -63,7 +63,6 @@ test("the serialized provider runs from another directory: diff re-runs only on 
     for (const [what, news] of changed) {
       const d = await provider.diff("id", olds, news);
       assert.equal(d.changes, true, `${what} did not re-run the benchmark`);
-      assert.deepEqual(Object.keys(d.detailedDiff ?? {}), [what]);
       assert.deepEqual(d.replaces, []);
     }
     assert.ok(RERUN_KEYS.length >= changed.length);
