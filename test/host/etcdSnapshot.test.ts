@@ -129,7 +129,7 @@ describe("etcd snapshot and restore on a lab host", { skip }, () => {
     assert.ok(!seen[2].includes(seen[0][0]), "the oldest snapshot was kept");
     assert.ok(seen[2].every((f) => /^etcd-snapshot-\d{8}T\d{6}\.\d{9}Z\.db$/.test(f)), seen[2].join(" "));
     const mode = await s.check("reading the snapshot dir's mode", `stat -c %a ${options.dir}; stat -c %a ${options.dir}/${seen[2][1]}`);
-    assert.deepEqual(mode.split("\n"), ["700", "600"]);
+    assert.deepEqual(mode.trim().split("\n"), ["700", "600"]);
     const journal = await s.check("reading the service log", `journalctl -u ${UNIT}.service --no-pager -o cat`);
     assert.match(journal, new RegExp(`removed ${options.dir}/${seen[0][0]} \\(retention: 2\\)`));
 
@@ -150,7 +150,7 @@ describe("etcd snapshot and restore on a lab host", { skip }, () => {
     );
     await startEtcd(s, ETCD_UNITS[1], "drtest-new", `${W}/restored`, RESTORED_CLIENT, restoredPeer);
     const kv = await s.check("reading the keys back", etcdctl(RESTORED_CLIENT, "get /dr/ --prefix"));
-    assert.deepEqual(kv.split("\n"), ["/dr/k1", "c", "/dr/k2", "v2", "/dr/k3", "v3", "/dr/k4", "v4", "/dr/k5", "v5"]);
+    assert.deepEqual(kv.trim().split("\n"), ["/dr/k1", "c", "/dr/k2", "v2", "/dr/k3", "v3", "/dr/k4", "v4", "/dr/k5", "v5"]);
     const members = await s.check("listing members", etcdctl(RESTORED_CLIENT, "member list"));
     assert.match(members, /, started, drtest-new, http:\/\/127\.0\.0\.1:23801, /);
     assert.doesNotMatch(members, /drtest,/, "the old member survived the restore");
