@@ -1,0 +1,64 @@
+// Program start-up: gather the facts of every host in parallel, run
+// preflight, and throw before any resource is registered when a host fails,
+// so no host is changed while another one is unfit. Read-only on the hosts,
+// so it runs on preview too.
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../config/schema";
+import type { HostFacts } from "../plan/facts";
+import { inventory } from "../plan/inventory";
+import { assertPreflight, formatReport, preflight, requiredPorts, type HostReport, type Observed, type PreflightOptions } from "../plan/preflight";
+import { closeAll, session, targetFor } from "../ssh/executor";
+import { gatherFacts } from "../ssh/gatherFacts";
+
+export interface HostFactsOptions extends PreflightOptions {
+  /** Value of the `sshPrivateKey` secret when the stack uses it (`sshPrivateKeyFromConfig`). Default: none. */
+  privateKey?: string;
+  /** Where the per-host reports go. Default: the Pulumi log (warnings as warnings). */
+  log?: (report: HostReport, text: string) => void;
+  /** Keep the SSH connections open for later use in this process. Default: false (closed, so the program can exit). */
+  keepConnections?: boolean;
+}
+
+export interface GatheredHosts {
+  facts: Record<string, HostFacts>;
+  reports: HostReport[];
+}
+
+/** Facts of every host, after preflight passed. Throws PreflightError listing every failing host. */
+export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): Promise<GatheredHosts> {
+  const nodes = inventory(spec);
+  const observed: Record<string, Observed> = {};
+  try {
+    await Promise.all(
+      nodes.map(async (n) => {
+        try {
+          observed[n.name] = await gatherFacts(session(targetFor(spec, n.name, opts.privateKey)), n.etcdDataDir, requiredPorts(spec, n));
+        } catch (e) {
+          observed[n.name] = { error: (e as Error).message };
+        }
+      }),
+    );
+  } finally {
+    if (!opts.keepConnections) await closeAll();
+  }
+  const reports = preflight(spec, observed, opts);
+  const log = opts.log ?? pulumiLog;
+  for (const r of reports) log(r, formatReport(r));
+  assertPreflight(reports);
+  const facts: Record<string, HostFacts> = {};
+  for (const [name, o] of Object.entries(observed)) if ("facts" in o) facts[name] = o.facts;
+  return { facts, reports };
+}
+
+function pulumiLog(r: HostReport, text: string): void {
+  if (r.errors.length) pulumi.log.error(text);
+  else if (r.warnings.length) pulumi.log.warn(text);
+  else pulumi.log.info(text);
+}
+
+/** The plain value of the `sshPrivateKey` secret, for SSH from the program process; undefined when not set. */
+export async function sshPrivateKeyFromConfig(): Promise<string | undefined> {
+  const out = new pulumi.Config("ironroot").getSecret("sshPrivateKey");
+  if (!out) return undefined;
+  return new Promise((resolve) => out.apply((v) => { resolve(v); return v; }));
+}
