@@ -1,0 +1,91 @@
+// Records what the mock monitor is told beyond inputs: each resource's
+// dependencies (dependsOn and input dependencies), its provider reference,
+// its additional secret outputs, and which input paths arrive as secrets.
+import * as pulumi from "@pulumi/pulumi";
+import "./mocks";
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface Registration {
+  type: string;
+  name: string;
+  /** Names (last URN segment) of the resources this one depends on. */
+  dependsOn: string[];
+  provider: string;
+  additionalSecretOutputs: string[];
+  /** Dotted paths of inputs that were sent as secrets. */
+  secretPaths: string[];
+}
+
+export const registrations = new Map<string, Registration>();
+
+function nameOf(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+function secretPaths(v: unknown, path: string, out: string[]): void {
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === SECRET_SIG) {
+      out.push(path);
+      return;
+    }
+    for (const [k, child] of Object.entries(o)) secretPaths(child, path ? `${path}.${k}` : k, out);
+  }
+}
+
+type Req = {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+  getProvider(): string;
+  getAdditionalsecretoutputsList(): string[];
+  getObject(): { toJavaScript(): unknown } | undefined;
+};
+
+const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: unknown): unknown };
+const original = monitor.registerResource.bind(monitor);
+monitor.registerResource = (req: Req, cb: unknown) => {
+  const deps = new Set(req.getDependenciesList().map(nameOf));
+  req.getPropertydependenciesMap().forEach((d) => d.getUrnsList().forEach((u) => deps.add(nameOf(u))));
+  const paths: string[] = [];
+  secretPaths(req.getObject()?.toJavaScript(), "", paths);
+  registrations.set(req.getName(), {
+    type: req.getType(),
+    name: req.getName(),
+    dependsOn: [...deps].sort(),
+    provider: req.getProvider(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    secretPaths: paths.sort(),
+  });
+  return original(req, cb);
+};
+
+/** Every resource `name` depends on, directly or through others. */
+export function dependsOnTransitively(name: string, seen = new Set<string>()): Set<string> {
+  for (const d of registrations.get(name)?.dependsOn ?? []) {
+    if (!seen.has(d)) {
+      seen.add(d);
+      dependsOnTransitively(d, seen);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The order the engine deletes resources on destroy: dependents before what
+ * they depend on (the reverse of a creation order).
+ */
+export function deletionOrder(names: string[]): string[] {
+  const created: string[] = [];
+  const visit = (n: string, stack: Set<string>) => {
+    if (created.includes(n) || stack.has(n)) return;
+    stack.add(n);
+    for (const d of registrations.get(n)?.dependsOn ?? []) if (names.includes(d)) visit(d, stack);
+    created.push(n);
+  };
+  for (const n of names) visit(n, new Set());
+  return created.reverse();
+}
