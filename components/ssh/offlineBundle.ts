@@ -1,0 +1,66 @@
+// Air-gapped mode, the part that touches files and hosts: read the
+// operator's bundle folder, check every file against bundle.json locally,
+// copy it to a host over SSH and check it again there before anything
+// from it is installed.
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUNDLE_MANIFEST, parseBundleManifest, remoteBundleDir, verifyBundleShell, type BundleManifest } from "../plan/kubeadm/bundle";
+import { HostError, type HostSession } from "./types";
+
+export interface LocalBundle {
+  dir: string;
+  manifest: BundleManifest;
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash("sha256");
+    createReadStream(path).on("data", (d) => h.update(d)).on("error", reject).on("end", () => resolve(h.digest("hex")));
+  });
+}
+
+/** Read and check the local bundle; every missing or corrupted file is named. */
+export async function readLocalBundle(dir: string, kubernetesVersion: string): Promise<LocalBundle> {
+  const manifestPath = join(dir, BUNDLE_MANIFEST);
+  if (!existsSync(manifestPath)) {
+    throw new Error(`cluster.offlineBundleDir: ${manifestPath} does not exist: put the bundle's ${BUNDLE_MANIFEST} (files with sha256 and kind) in ${dir}`);
+  }
+  const manifest = parseBundleManifest(readFileSync(manifestPath, "utf8"), manifestPath, kubernetesVersion);
+  const problems: string[] = [];
+  for (const f of manifest.files) {
+    const path = join(dir, f.path);
+    if (!existsSync(path)) {
+      problems.push(`${f.path}: missing`);
+      continue;
+    }
+    const actual = await sha256File(path);
+    if (actual !== f.sha256) problems.push(`${f.path}: sha256 is ${actual}, bundle.json says ${f.sha256}`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`cluster.offlineBundleDir: ${dir}: files do not match ${BUNDLE_MANIFEST}; rebuild or re-download the bundle:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return { dir, manifest };
+}
+
+/**
+ * Copy the bundle to the host and check it there. A file that arrives
+ * different (disk, transfer, tampering) is refused by name, before use.
+ */
+export async function uploadBundle(s: HostSession, bundle: LocalBundle): Promise<void> {
+  const remote = remoteBundleDir(bundle.manifest.kubernetesVersion);
+  const dirs = [...new Set(bundle.manifest.files.map((f) => `${remote}/${f.path}`.replace(/\/[^/]*$/, "")))];
+  await s.check("offline bundle: create the bundle folder", `install -d -m 0755 ${dirs.map((d) => `'${d}'`).join(" ")}`);
+  for (const f of bundle.manifest.files) {
+    await s.upload(join(bundle.dir, f.path), `${remote}/${f.path}`);
+  }
+  await verifyUploadedBundle(s, bundle.manifest);
+}
+
+export async function verifyUploadedBundle(s: HostSession, manifest: BundleManifest): Promise<void> {
+  const r = await s.run(verifyBundleShell(manifest));
+  if (r.code !== 0) {
+    const t = s.target;
+    throw new HostError(t.name, `${t.address}:${t.port}`, "offline bundle: checking the uploaded files", r.stderr.trim());
+  }
+}
