@@ -69,11 +69,11 @@ export class GitOps extends pulumi.ComponentResource {
     );
     const on = { parent: this, provider: this.provider };
 
-    const argocdNs = new k8s.core.v1.Namespace(`${name}-argocd`, { metadata: { name: g.argocd.namespace } }, on);
+    const argocdNs = new k8s.core.v1.Namespace(`${name}-ns-argocd`, { metadata: { name: g.argocd.namespace } }, on);
     const builtIn = ["kube-system", "default"].includes(g.sealedSecrets.namespace);
     const sealedNs = builtIn
       ? undefined
-      : new k8s.core.v1.Namespace(`${name}-sealed-secrets`, { metadata: { name: g.sealedSecrets.namespace } }, on);
+      : new k8s.core.v1.Namespace(`${name}-ns-sealed-secrets`, { metadata: { name: g.sealedSecrets.namespace } }, on);
 
     const pair =
       g.sealingKeySource === "restore"

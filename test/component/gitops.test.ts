@@ -20,8 +20,10 @@ function restoredKey(): string {
   return pem + key;
 }
 
-function gitops(name: string, o: Parameters<typeof gitopsStack>[0], sealingKey?: string) {
-  const plan = buildPlan(gitopsStack(o));
+function gitops(name: string, o: Parameters<typeof gitopsStack>[0], sealingKey?: string, sealedNamespace?: string) {
+  const spec = gitopsStack(o);
+  if (sealedNamespace) spec.sealedSecrets.namespace = sealedNamespace;
+  const plan = buildPlan(spec);
   return new GitOps(name, {
     plan: plan.cluster.gitops,
     rootApp: plan.cluster.rootApp,
@@ -35,6 +37,7 @@ const SEALING = restoredKey();
 const ha = gitops("ha", { nodes: 3, sealingKey: true, waitForHealthy: true }, SEALING);
 const small = gitops("small", { nodes: 2, https: true });
 const generated = gitops("gen", { nodes: 3 });
+gitops("ns", { nodes: 1, https: true, gitops: {} }, undefined, "sealed");
 
 function reg(name: string) {
   const r = registrations.get(name);
@@ -55,10 +58,10 @@ test("GitOps creates the provider, namespaces, key, both releases, repository Se
     "ha-repository": "kubernetes:core/v1:Secret",
     "ha-root-app": "kubernetes:argoproj.io/v1alpha1:Application",
   });
-  assert.equal(byType("ironroot:gitops:GitOps").length, 3);
-  assert.equal(byType("kubernetes:core/v1:Namespace").filter((r) => r.name === "ha-argocd").length, 1);
+  assert.equal(byType("ironroot:gitops:GitOps").length, 4);
+  assert.equal(reg("ha-ns-argocd").type, "kubernetes:core/v1:Namespace");
   // kube-system exists already: no namespace is made for the controller.
-  assert.equal(registrations.get("ha-sealed-secrets-ns"), undefined);
+  assert.equal(registrations.get("ha-ns-sealed-secrets"), undefined);
   // Every Kubernetes object goes through this component's provider.
   for (const n of ["ha-argocd", "ha-sealing-key", "ha-sealed-secrets", "ha-repository", "ha-root-app"]) {
     assert.match(reg(n).provider, /::ha-k8s::/, `${n} does not use the GitOps provider`);
@@ -70,7 +73,8 @@ test("ordering: key Secret before the controller, Argo CD ready before the root 
   assert.ok(reg("ha-sealed-secrets").dependsOn.includes("ha-sealing-key"));
   const rootDeps = reg("ha-root-app").dependsOn;
   for (const d of ["ha-argocd", "ha-sealed-secrets", "ha-repository"]) assert.ok(rootDeps.includes(d), `root app does not wait for ${d}`);
-  assert.ok(reg("ha-argocd").dependsOn.includes("ha-argocd"), "Argo CD release does not wait for its namespace"); // Release and Namespace share the name
+  assert.ok(reg("ha-argocd").dependsOn.includes("ha-ns-argocd"), "Argo CD release does not wait for its namespace");
+  assert.ok(reg("ha-repository").dependsOn.includes("ha-ns-argocd"));
   assert.ok(dependsOnTransitively("ha-root-app").has("ha-sealing-key"));
 });
 
@@ -97,7 +101,7 @@ test("a first build generates the key once, with the private key a secret output
   await settle();
   const dyn = [...registrations.values()].filter((r) => r.type === "pulumi-nodejs:dynamic/gitops:SealingKey");
   // One per stack that has no key to restore; none for the restoring "ha".
-  assert.deepEqual(dyn.map((r) => r.name).sort(), ["gen-sealing-keypair", "small-sealing-keypair"]);
+  assert.deepEqual(dyn.map((r) => r.name).sort(), ["gen-sealing-keypair", "ns-sealing-keypair", "small-sealing-keypair"]);
   assert.deepEqual(dyn[0].additionalSecretOutputs, ["privateKeyPem"]);
   assert.ok(reg("gen-sealed-secrets").dependsOn.includes("gen-sealing-key"));
   assert.ok(reg("gen-sealing-key").dependsOn.includes("gen-sealing-keypair"), "the key Secret is not built from the generated key");
@@ -130,6 +134,12 @@ test("Argo CD values: tuning always, HA with 3 nodes, single replicas with 2", a
   const sealed = byType("kubernetes:helm.sh/v3:Release").find((r) => r.name === "ha-sealed-secrets")!.inputs;
   assert.equal(sealed.chart, "sealed-secrets");
   assert.equal((sealed.values as Record<string, unknown>).keyrenewperiod, "720h");
+});
+
+test("a controller namespace other than kube-system is created before the key Secret", async () => {
+  await settle();
+  assert.equal(reg("ns-ns-sealed-secrets").type, "kubernetes:core/v1:Namespace");
+  assert.ok(reg("ns-sealing-key").dependsOn.includes("ns-ns-sealed-secrets"));
 });
 
 test("HTTPS repo: no repository Secret; the root app is created without waiting", async () => {
