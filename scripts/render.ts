@@ -5,26 +5,31 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../components/config/errors";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
+import { KubeletPlanError } from "../components/plan/kubelet";
+import { readNodeSizes } from "../components/render/kubelet";
 import { renderPlan, writeRendered } from "../components/render/render";
 
 function main(): number {
   const { values } = parseArgs({
-    options: { stack: { type: "string" }, out: { type: "string" }, "stacks-dir": { type: "string" } },
+    options: { stack: { type: "string" }, out: { type: "string" }, "stacks-dir": { type: "string" }, facts: { type: "string" } },
   });
   if (!values.stack) {
-    console.error("usage: npm run render -- --stack <name> [--out <dir>]   (reads stacks/Pulumi.<name>.yaml)");
+    console.error("usage: npm run render -- --stack <name> [--out <dir>] [--facts <dir of <host>.json>]   (reads stacks/Pulumi.<name>.yaml)");
     return 2;
   }
   const root = resolve(__dirname, "..");
   const stacksDir = resolve(values["stacks-dir"] ?? resolve(root, "stacks"));
   const out = resolve(values.out ?? resolve(root, "out", values.stack));
   try {
-    const files = renderPlan(buildPlan(loadStackFile(stacksDir, values.stack)));
+    const spec = loadStackFile(stacksDir, values.stack);
+    // Host sizes for the kubelet reservations; without them sized nodes are explained, not invented.
+    const nodeSizes = values.facts ? readNodeSizes(resolve(values.facts), spec.hosts.map((h) => h.name)) : undefined;
+    const files = renderPlan(buildPlan(spec, { nodeSizes }));
     writeRendered(out, files);
     console.log(`rendered ${files.size} files for stack "${values.stack}" to ${out}`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof KubeletPlanError) {
       console.error(e.message);
       return 1;
     }

@@ -5,6 +5,7 @@ import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
 import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
 import { planKubeadm, type KubeadmClusterPlan, type KubeadmOptions } from "./kubeadm";
+import { kubeletPlans, type KubeletNodePlan, type NodeSize } from "./kubelet";
 import { prepSteps } from "./prep";
 import { rootApplication } from "./rootApp";
 import type { HostStep } from "./step";
@@ -14,6 +15,8 @@ export interface NodePlan extends InventoryNode {
   prep: HostStep[];
   /** The etcd disk benchmark and its gate (runs before Kubernetes goes on the node). */
   diskBenchmark: DiskBenchmarkPlan;
+  /** Kubelet reservations: the drop-in file and why it holds these numbers. */
+  kubelet: KubeletNodePlan;
 }
 
 export interface ClusterPlan {
@@ -36,10 +39,13 @@ export interface Plan {
 /** Inputs that come from outside the spec (files read by the caller). */
 export interface PlanInputs {
   kubeadm?: KubeadmOptions;
+  /** CPUs and memory per node name (host facts); without them sized kubelet reservations stay uncomputed. */
+  nodeSizes?: Record<string, NodeSize>;
 }
 
 export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
-  const nodes = inventory(spec).map((n) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n) }));
+  const kubelet = kubeletPlans(spec, inventory(spec), inputs.nodeSizes);
+  const nodes = inventory(spec).map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i] }));
   return {
     stack: spec.stack,
     nodes,

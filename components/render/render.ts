@@ -8,6 +8,7 @@ import type { Plan } from "../plan";
 import { stepScript } from "../plan/step";
 import { renderKubeadm } from "./kubeadm";
 import { renderGitops } from "./gitops";
+import { renderKubelet } from "./kubelet";
 
 export type RenderedFiles = Map<string, string>;
 
@@ -22,7 +23,8 @@ export function toYaml(doc: unknown): string {
 export function renderPlan(plan: Plan): RenderedFiles {
   const files: RenderedFiles = new Map();
   for (const node of plan.nodes) {
-    const { prep, diskBenchmark, ...inventory } = node;
+    const { prep, diskBenchmark, kubelet, ...inventory } = node;
+    for (const [rel, content] of renderKubelet(kubelet)) files.set(rel, content);
     const { script: benchmarkScript, ...benchmarkSettings } = diskBenchmark;
     files.set(`nodes/${node.name}/disk-benchmark.sh`, benchmarkScript);
     files.set(`nodes/${node.name}/disk-benchmark.yaml`, toYaml(benchmarkSettings));

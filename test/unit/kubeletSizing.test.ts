@@ -128,7 +128,7 @@ test("a static reservation above capacity is refused with the static config path
 test("without host facts a sized node says what it could not compute, and a static node is rendered but not checked", () => {
   const sized = sizeNode({ node: "n", group: "default", kubelet: defaults() });
   assert.equal(sized.fields, undefined);
-  assert.match(sized.explanation.check, /^not computed: the sized policy needs this host's CPUs and memory/);
+  assert.match(sized.explanation.check, /^not computed, no kubelet file rendered: the sized policy needs this host's CPUs and memory/);
   const k = kubelet.parse({ policy: "static", static: { kubeReserved: { cpu: "500m", memory: "500Mi" }, systemReserved: { cpu: "500m", memory: "500Mi" } } });
   const stat = sizeNode({ node: "n", group: "default", kubelet: k });
   assert.equal(stat.fields?.kubeReserved.memory, "500Mi");

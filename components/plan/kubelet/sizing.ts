@@ -190,7 +190,7 @@ export function sizeNode({ node, group, kubelet, size }: SizeNodeInput): NodeSiz
     sys = { cpu: cpuMillis(s.systemReserved.cpu), mem: roundMi(memoryBytes(s.systemReserved.memory)) };
   } else {
     if (!size) {
-      explanation.check = "not computed: the sized policy needs this host's CPUs and memory; gather host facts (render --facts <dir>) to compute it";
+      explanation.check = "not computed, no kubelet file rendered: the sized policy needs this host's CPUs and memory; pass host facts (render --facts <dir>) to compute it";
       return { node, explanation };
     }
     const cpu = sizedCpuMillis(size.cpus);
