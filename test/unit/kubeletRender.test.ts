@@ -1,0 +1,34 @@
+// Render's kubelet files and the --facts input that feeds them.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import YAML from "yaml";
+import { loadStackFile } from "../../components/config/load";
+import { buildPlan } from "../../components/plan";
+import { renderPlan } from "../../components/render/render";
+import { readNodeSizes } from "../../components/render/kubelet";
+
+const spec = () => loadStackFile(resolve(__dirname, "../../stacks"), "example");
+
+test("with facts for one node, that node gets its drop-in file and an explanation with the tiers; the others say why they have none", () => {
+  const files = renderPlan(buildPlan(spec(), { nodeSizes: { "worker-1": { cpus: 8, memoryBytes: 32 * 1024 ** 3 } } }));
+  const conf = files.get("nodes/worker-1/kubelet/50-ironroot-reservations.conf");
+  assert.ok(conf);
+  assert.match(conf, /^ {2}memory: "1823Mi"$/m); // 3645.44 -> 3646Mi, half rounded up
+  const explained = YAML.parse(files.get("nodes/worker-1/kubelet/explanation.yaml")!);
+  assert.deepEqual(explained.total, { cpu: "90m", memory: "3646Mi" });
+  assert.equal(explained.tiers.memory.length, 4);
+  assert.equal(files.has("nodes/worker-2/kubelet/50-ironroot-reservations.conf"), false);
+  assert.match(YAML.parse(files.get("nodes/worker-2/kubelet/explanation.yaml")!).check, /^not computed/);
+});
+
+test("--facts reads <host>.json (host facts or just cpus/memoryBytes) and names the file and field of a bad one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-facts-"));
+  writeFileSync(join(dir, "cp-1.json"), JSON.stringify({ cpus: 4, memoryBytes: 8 * 1024 ** 3, os: { id: "debian" } }));
+  assert.deepEqual(readNodeSizes(dir, ["cp-1", "cp-2"]), { "cp-1": { cpus: 4, memoryBytes: 8 * 1024 ** 3 } });
+  writeFileSync(join(dir, "cp-2.json"), JSON.stringify({ cpus: 4, memoryBytes: "8G" }));
+  assert.throws(() => readNodeSizes(dir, ["cp-2"]), new RegExp(`^Error: ${join(dir, "cp-2.json")}: memoryBytes: expected a positive whole number of bytes, got "8G"`));
+  assert.throws(() => readNodeSizes(join(dir, "nope"), ["cp-1"]), /--facts .*nope: no such directory/);
+});
