@@ -14,7 +14,7 @@ const evictionHard = z
     imagefsAvailable: threshold.default("15%").describe("`imagefs.available`. Default: `15%`."),
   })
   .prefault({})
-  .describe("Hard eviction thresholds.");
+  .describe("Hard eviction thresholds; all four are written to every node (a signal left out would be switched off).");
 
 /** The settings a node group may override. */
 const policyFields = {
@@ -34,15 +34,16 @@ const groupOverride = z.strictObject({
 export const kubelet = z
   .strictObject({
     policy: policyFields.policy.default("sized").describe(`${policyFields.policy.description} Default: \`sized\`.`),
-    static: policyFields.static.optional(),
+    static: policyFields.static.optional()
+      .describe("Fixed reservations, used when `policy` is `static`. Default: none (required with `static`)."),
     maxPods: policyFields.maxPods.default(110).describe("Pods per node (`maxPods`). Default: 110."),
     evictionHard,
     systemReservedPids: z.number().int().min(0).default(1000)
       .describe("Process IDs kept back for system daemons (`systemReserved.pid`). Default: 1000."),
     minAllocatable: z
       .strictObject({
-        cpu: quantity.default("500m").describe("Default: `500m`."),
-        memory: quantity.default("1Gi").describe("Default: `1Gi`."),
+        cpu: quantity.default("500m").describe("Least CPU left for pods. Default: `500m`."),
+        memory: quantity.default("1Gi").describe("Least memory left for pods, after the memory.available eviction threshold. Default: `1Gi`."),
       })
       .prefault({})
       .describe("The plan refuses reservations that leave less than this for pods."),
@@ -51,8 +52,10 @@ export const kubelet = z
     rollout: z
       .strictObject({
         parallelism: z.number().int().min(1).default(1).describe("Nodes changed at once on a running cluster. Default: 1."),
-        drainTimeoutSeconds: z.number().int().min(10).default(300).describe("Default: 300."),
-        readyTimeoutSeconds: z.number().int().min(10).default(300).describe("Default: 300."),
+        drainTimeoutSeconds: z.number().int().min(10).default(300)
+          .describe("Seconds `kubectl drain` may take (PodDisruptionBudgets are honoured) before the node's rollout fails. Default: 300."),
+        readyTimeoutSeconds: z.number().int().min(10).default(300)
+          .describe("Seconds the restarted kubelet may take to run the new configuration and be Ready. Default: 300."),
       })
       .prefault({})
       .describe("How a changed kubelet configuration is rolled out on a running cluster."),
