@@ -27,17 +27,9 @@ export interface KubernetesClusterArgs {
   gates?: Record<string, pulumi.Resource[]>;
 }
 
-/**
- * The connection and command inputs ironroot needs from @pulumi/command:
- * `hostKey` (pulumi-command#755, added in pulumi-command#794) and
- * `logging`. Typings older than those releases lack them, so they are
- * declared here; the provider must be a release that honours them.
- */
+/** Every remote command ironroot runs pins the host key: without it @pulumi/command does not check it. */
 type PinnedConnection = command.types.input.remote.ConnectionArgs & { hostKey: pulumi.Input<string> };
-type PinnedCommandArgs = Omit<command.remote.CommandArgs, "connection"> & {
-  connection: PinnedConnection;
-  logging?: "stdout" | "stderr" | "stdoutAndStderr" | "none";
-};
+type PinnedCommandArgs = Omit<command.remote.CommandArgs, "connection"> & { connection: PinnedConnection };
 
 /** kubeadm on every node: packages, endpoint, init, joins, CNI, readiness. */
 export class KubernetesCluster extends pulumi.ComponentResource {
