@@ -25,7 +25,7 @@ import { applyKubeletDropIn } from "../../components/ssh/kubeletConfig";
 import { runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
 import { runSteps, type StepResult } from "../../components/ssh/runSteps";
 import { differences, hostSwaps, swapDeep } from "./addresses";
-import { rebuild } from "../rebuild";
+import { rebuild, RebuildError } from "../rebuild";
 
 const REPO = resolve(__dirname, "../..");
 const LAB = join(REPO, "scripts/lab");
@@ -192,6 +192,18 @@ async function drill(o: Options, work: string): Promise<string[]> {
     // The new lab's stack file is the host list a person would write by hand.
     const hostsFile = join(work, "new-hosts.yaml");
     copyFileSync(labStackFile(o.to), hostsFile);
+    // First without the sealing key: it must refuse before writing anything.
+    const noKey = YAML.parseDocument(readFileSync(oldFile, "utf8"));
+    noKey.deleteIn(["config", "ironroot:sealingKey"]);
+    writeFileSync(join(work, "Pulumi.drill-nokey.yaml"), noKey.toString({ lineWidth: 0 }), { mode: 0o600 });
+    try {
+      rebuild({ from: "drill-nokey", to: "drill-nokey-new", hostsFile, stacksDir: work });
+      failures.push("a rebuild without the sealing key was not refused");
+    } catch (e) {
+      const named = e instanceof RebuildError && e.problems.some((p) => p.startsWith("sealingKey: missing"));
+      check(failures, "a rebuild without the sealing key is refused, naming it, before writing anything",
+        named && !existsSync(join(work, "Pulumi.drill-nokey-new.yaml")) ? [] : [String(e)]);
+    }
     const r = rebuild({ from: "drill-old", to: "drill-new", hostsFile, stacksDir: work });
     for (const c of r.commands) console.log(`  next: ${c}`);
     return r;
@@ -236,9 +248,9 @@ async function main(): Promise<number> {
     console.error("dr-drill: must run as root (it runs scripts/lab): sudo scripts/dr-drill");
     return 1;
   }
-  const check = spawnSync(LAB, ["check"], { encoding: "utf8" });
-  if (check.status !== 0) {
-    console.log(`dr-drill: SKIPPED: the lab cannot run on this machine, so there are no hosts to drill on:\n${check.stdout}${check.stderr}`);
+  const labCheck = spawnSync(LAB, ["check"], { encoding: "utf8" });
+  if (labCheck.status !== 0) {
+    console.log(`dr-drill: SKIPPED: the lab cannot run on this machine, so there are no hosts to drill on:\n${labCheck.stdout}${labCheck.stderr}`);
     return 0;
   }
   // The default lab belongs to everyone else; the drill must leave it as it found it.
