@@ -60,6 +60,15 @@ export function kubeadmSnapshotOptions(cfg: EtcdSnapshotsConfig): SnapshotUnitOp
 }
 
 /**
+ * The snapshot steps of one node of the stack: the timer on control planes
+ * (after kubeadm has written the etcd certificates), nothing on workers.
+ */
+export function etcdSnapshotPlan(spec: { etcdSnapshots: EtcdSnapshotsConfig }, node: { isControlPlane: boolean }): HostStep[] {
+  if (!node.isControlPlane) return [];
+  return etcdSnapshotSteps(kubeadmSnapshotOptions(spec.etcdSnapshots), spec.etcdSnapshots.enabled);
+}
+
+/**
  * One snapshot, then retention. The file is written under a temporary name
  * and renamed only once etcdctl has verified it, so a crash never leaves a
  * truncated `etcd-snapshot-*.db` that retention would count as good, and old

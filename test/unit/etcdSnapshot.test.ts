@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { ConfigError } from "../../components/config/errors";
 import { parseStack } from "../../components/config/schema";
 import {
+  etcdSnapshotPlan,
   etcdSnapshotSteps,
   kubeadmSnapshotOptions,
   restoreCommand,
@@ -139,4 +140,19 @@ test("the default schedule is a calendar expression systemd accepts", (t) => {
     const r = spawnSync("systemd-analyze", ["calendar", expr], { encoding: "utf8" });
     assert.equal(r.status, 0, `${expr}: ${r.stderr}`);
   }
+});
+
+test("control planes get the snapshot timer, workers nothing, and disabling removes it", () => {
+  const spec = parseStack("t", raw({
+    hosts: [
+      { name: "cp-1", address: "10.0.0.11", hostKey: KEY, roles: ["control-plane"] },
+      { name: "w-1", address: "10.0.0.21", hostKey: KEY },
+    ],
+  }));
+  assert.deepEqual(etcdSnapshotPlan(spec, { isControlPlane: true }).map((s) => s.id), ["etcd-snapshot/etcdctl", "etcd-snapshot/timer"]);
+  assert.deepEqual(etcdSnapshotPlan(spec, { isControlPlane: false }), []);
+  const off = parseStack("t", raw({ etcdSnapshots: { enabled: false } }));
+  assert.deepEqual(etcdSnapshotPlan(off, { isControlPlane: true }).map((s) => s.id), ["etcd-snapshot/absent"]);
+  // The defaults reach the script.
+  assert.match(etcdSnapshotPlan(spec, { isControlPlane: true })[1].apply, /'keep=24' \\\n {2}'mkdir -p "\$dir"'/);
 });
