@@ -2,6 +2,7 @@
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
 import type { StackSpec } from "../config/schema";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
+import { etcdSnapshotPlan } from "./etcdSnapshot";
 import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
 import { planKubeadm, type KubeadmClusterPlan, type KubeadmOptions } from "./kubeadm";
@@ -17,6 +18,8 @@ export interface NodePlan extends InventoryNode {
   diskBenchmark: DiskBenchmarkPlan;
   /** Kubelet reservations: the drop-in file and why it holds these numbers. */
   kubelet: KubeletNodePlan;
+  /** Scheduled etcd snapshots (control planes; empty on workers). Applied after the node has joined. */
+  etcdSnapshot: HostStep[];
 }
 
 export interface ClusterPlan {
@@ -45,7 +48,7 @@ export interface PlanInputs {
 
 export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
   const kubelet = kubeletPlans(spec, inventory(spec), inputs.nodeSizes);
-  const nodes = inventory(spec).map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i] }));
+  const nodes = inventory(spec).map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,

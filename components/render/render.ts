@@ -23,7 +23,7 @@ export function toYaml(doc: unknown): string {
 export function renderPlan(plan: Plan): RenderedFiles {
   const files: RenderedFiles = new Map();
   for (const node of plan.nodes) {
-    const { prep, diskBenchmark, kubelet, ...inventory } = node;
+    const { prep, diskBenchmark, kubelet, etcdSnapshot, ...inventory } = node;
     for (const [rel, content] of renderKubelet(kubelet)) files.set(rel, content);
     const { script: benchmarkScript, ...benchmarkSettings } = diskBenchmark;
     files.set(`nodes/${node.name}/disk-benchmark.sh`, benchmarkScript);
@@ -31,6 +31,9 @@ export function renderPlan(plan: Plan): RenderedFiles {
     files.set(`nodes/${node.name}/node.yaml`, toYaml(inventory));
     prep.forEach((step, i) => {
       files.set(`nodes/${node.name}/prep/${String(i + 1).padStart(2, "0")}-${step.id.replace(/\//g, "-")}.sh`, stepScript(step));
+    });
+    etcdSnapshot.forEach((step, i) => {
+      files.set(`nodes/${node.name}/etcd-snapshot/${String(i + 1).padStart(2, "0")}-${step.id.replace(/\//g, "-")}.sh`, stepScript(step));
     });
   }
   files.set("cluster/join-order.yaml", toYaml({ joinOrder: plan.cluster.joinOrder }));
