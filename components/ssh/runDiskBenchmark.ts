@@ -28,14 +28,11 @@ export async function runDiskBenchmark(
   opts: RunDiskBenchmarkOptions = {},
 ): Promise<DiskBenchmarkResult> {
   const what = `disk benchmark of ${plan.etcdDataDir}`;
-  const progress: string[] = [];
   const r = await s.run(plan.script, {
     timeoutSeconds: benchmarkTimeoutSeconds(plan),
     onLine: (line, stream) => {
       if (stream !== "stderr" || !line.startsWith(PROGRESS_PREFIX)) return;
-      const text = line.slice(PROGRESS_PREFIX.length);
-      progress.push(text);
-      opts.onProgress?.(text);
+      opts.onProgress?.(line.slice(PROGRESS_PREFIX.length));
     },
   });
   if (r.code !== 0) {
