@@ -16,7 +16,6 @@ import YAML from "yaml";
 import { loadStackFile } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/schema";
 import { buildPlan } from "../../components/plan";
-import { etcdSnapshotSteps, kubeadmSnapshotOptions } from "../../components/plan/etcdSnapshot";
 import { kubeletPlans, type NodeSize } from "../../components/plan/kubelet";
 import { assertPreflight, formatReport, preflight, type Observation } from "../../components/plan/preflight";
 import { closeAll, session, targetFor } from "../../components/ssh/executor";
@@ -129,8 +128,8 @@ async function applyHostLayers(spec: StackSpec): Promise<LayerReport> {
       const s = sessions[n.name];
       const virt = observed[n.name].facts.virt;
       report.prep[n.name] = await runSteps(s, n.prep, { virt, onLine: (l) => console.log(l) });
-      if (n.isControlPlane && spec.etcdSnapshots.enabled) {
-        report.snapshots[n.name] = await runSteps(s, etcdSnapshotSteps(kubeadmSnapshotOptions(spec.etcdSnapshots)), { virt, onLine: (l) => console.log(l) });
+      if (n.etcdSnapshot.length > 0) {
+        report.snapshots[n.name] = await runSteps(s, n.etcdSnapshot, { virt, onLine: (l) => console.log(l) });
       }
       // Applied means a second pass only probes and finds nothing to do.
       const again = await runSteps(s, n.prep, { virt, dryRun: true });
@@ -216,13 +215,11 @@ async function drill(o: Options, work: string): Promise<string[]> {
     const swaps = hostSwaps(oldSpec.hosts, newSpec.hosts);
     check(failures, `every host has a new address (${[...swaps.keys()].filter((k) => !k.includes(" ")).length} of ${oldSpec.hosts.length})`,
       oldSpec.hosts.filter((h) => !swaps.has(h.address)).map((h) => `${h.name} kept ${h.address}`));
-    const oldPlan = swapDeep(buildPlan({ ...oldSpec, stack: "drill" }), swaps);
-    const newPlan = buildPlan({ ...newSpec, stack: "drill" });
+    // With the measured node sizes, so the sized kubelet reservations are part of the comparison.
+    const oldPlan = swapDeep(buildPlan({ ...oldSpec, stack: "drill" }, { nodeSizes: oldLayers.sizes }), swaps);
+    const newPlan = buildPlan({ ...newSpec, stack: "drill" }, { nodeSizes: newLayers.sizes });
     check(failures, "the same plan apart from addresses and host keys", differences(oldPlan, newPlan));
-    check(failures, "the same kubelet reservations", differences(
-      swapDeep(kubeletPlans(oldSpec, oldPlan.nodes, oldLayers.sizes), swaps),
-      kubeletPlans(newSpec, newPlan.nodes, newLayers.sizes),
-    ));
+    check(failures, "the same kubelet reservations", differences(oldPlan.nodes.map((n) => n.kubelet), newPlan.nodes.map((n) => n.kubelet)));
     check(failures, "the same repo", differences(oldSpec.gitops, newSpec.gitops));
     check(failures, "the same root app", differences(oldPlan.cluster.rootApp, newPlan.cluster.rootApp));
     const oldDoc = YAML.parse(readFileSync(oldFile, "utf8"));
