@@ -1,17 +1,39 @@
-// The Pulumi program: stack config -> schema -> plan -> components.
+// The Pulumi program: stack config -> schema -> host facts and preflight ->
+// plan -> components. Preflight runs before any resource is registered, so a
+// host that fails it stops the run before any host is changed.
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { rawConfigFromEngine } from "../components/config/load";
 import { parseStack } from "../components/config/schema";
-import { buildPlan } from "../components/plan";
-import { Cluster } from "../components/pulumi/Cluster";
+import { hostFacts, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
+import { buildStack } from "../components/pulumi/program";
+import { readLocalBundle } from "../components/ssh/offlineBundle";
+import { expandHome } from "../components/ssh/executor";
 
 export = async () => {
   const spec = parseStack(pulumi.getStack(), rawConfigFromEngine(pulumi.runtime.allConfig()));
-  const plan = buildPlan(spec);
-  const cluster = new Cluster(spec.cluster.name, { plan });
-  return {
-    nodes: plan.nodes.map((n) => ({ name: n.name, roles: n.roles })),
-    joinOrder: plan.cluster.joinOrder,
-    clusterUrn: cluster.urn,
-  };
+  const config = new pulumi.Config("ironroot");
+  const secretKey = await sshPrivateKeyFromConfig();
+  const { facts } = await hostFacts(spec, { privateKey: secretKey });
+
+  let ssh: { privateKey?: pulumi.Input<string>; agentSocket?: string };
+  if (secretKey !== undefined) ssh = { privateKey: config.requireSecret("sshPrivateKey") };
+  else if (spec.ssh.privateKeyPath) ssh = { privateKey: pulumi.secret(readFileSync(expandHome(spec.ssh.privateKeyPath), "utf8")) };
+  else if (process.env.SSH_AUTH_SOCK) ssh = { agentSocket: process.env.SSH_AUTH_SOCK };
+  else throw new Error("ssh.agent: true, but SSH_AUTH_SOCK is not set: start an agent (`eval $(ssh-agent)`, `ssh-add`) or use ssh.privateKeyPath");
+
+  const bundle = spec.cluster.offlineBundleDir
+    ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
+    : undefined;
+
+  const { outputs } = buildStack({
+    spec,
+    facts,
+    ssh,
+    keyFromSecret: secretKey !== undefined,
+    deployKey: config.getSecret("deployKey"),
+    sealingKey: config.getSecret("sealingKey"),
+    planInputs: bundle ? { kubeadm: { bundle } } : {},
+  });
+  return outputs;
 };

@@ -1,19 +1,98 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../config/schema";
+import type { HostFacts } from "../plan/facts";
 import type { Plan } from "../plan";
+import { targetFor } from "../ssh/executor";
+import { GitOps } from "./GitOps";
+import type { KeylessTarget } from "./HostPrepProvider";
+import { KubeletRollout } from "./KubeletRollout";
+import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
 
 export interface ClusterArgs {
-  /** The plan built from the validated stack config. Required. */
+  /** The validated stack config. Required. */
+  spec: StackSpec;
+  /** The plan built from the spec and the host facts. Required. */
   plan: Plan;
+  /** Host facts by node name, from start-up (`hostFacts`). Default: none. */
+  facts?: Record<string, HostFacts>;
+  /** SSH credentials for remote commands: key text (secret) or an agent socket. Required, one of them. */
+  ssh: { privateKey?: pulumi.Input<string>; agentSocket?: string };
+  /** Whether the key came from the `sshPrivateKey` secret (then dynamic resources keep it, as a secret). Default: false. */
+  keyFromSecret?: boolean;
+  /** The `deployKey` secret, for SSH repository URLs. Default: none. */
+  deployKey?: pulumi.Input<string>;
+  /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
+  sealingKey?: pulumi.Input<string>;
 }
 
-/** The whole stack: nodes, Kubernetes, and the GitOps layer on top. */
+/**
+ * The whole stack, in dependency order: every host prepared and its disk
+ * benchmarked; kubelet files rolled out node by node; Kubernetes installed
+ * once every gate has passed; then Argo CD, the sealing key and the root app.
+ */
 export class Cluster extends pulumi.ComponentResource {
   readonly nodes: Node[];
+  readonly kubelet: KubeletRollout;
+  readonly kubernetes: KubernetesCluster;
+  readonly gitops: GitOps;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:cluster:Cluster", name, {}, opts);
-    this.nodes = args.plan.nodes.map((n) => new Node(n.name, { plan: n }, { parent: this }));
+    const { spec, plan } = args;
+    // Dynamic resources reach hosts themselves: they get the key only when it
+    // is a stack secret; a key file or agent is found again at run time.
+    const dynamicKey = args.keyFromSecret && args.ssh.privateKey !== undefined ? { privateKey: args.ssh.privateKey } : {};
+    const keyless = (node: string): KeylessTarget => {
+      const { privateKey: _omit, ...target } = targetFor(spec, node, args.keyFromSecret ? "" : undefined);
+      return target;
+    };
+
+    this.nodes = plan.nodes.map(
+      (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt, ...dynamicKey }, { parent: this }),
+    );
+
+    const first = plan.nodes.find((n) => n.initializes)!;
+    this.kubelet = new KubeletRollout(
+      `${name}-kubelet`,
+      {
+        nodes: plan.nodes.map((n, i) => {
+          if (!n.kubelet.fields) throw new Error(`${n.name}: kubelet reservations: ${n.kubelet.explanation.check}`);
+          return { name: n.name, fields: n.kubelet.fields, target: keyless(n.name), dependsOn: [this.nodes[i].prep] };
+        }),
+        rollout: spec.kubelet.rollout,
+        controlPlane: keyless(first.name),
+        ...dynamicKey,
+      },
+      { parent: this },
+    );
+
+    this.kubernetes = new KubernetesCluster(
+      `${name}-k8s`,
+      {
+        plan: plan.cluster.kubeadm,
+        hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, hostKey: h.hostKey }])),
+        ...args.ssh,
+        ...(spec.ssh.bastion ? { bastion: spec.ssh.bastion } : {}),
+        // A node's Kubernetes goes on only after its disk passed the gate
+        // and its kubelet file is in place.
+        gates: Object.fromEntries(plan.nodes.map((n, i) => [n.name, [this.nodes[i].benchmark.run, this.kubelet.configs[i]]])),
+      },
+      { parent: this },
+    );
+
+    this.gitops = new GitOps(
+      `${name}-gitops`,
+      {
+        plan: plan.cluster.gitops,
+        rootApp: plan.cluster.rootApp,
+        kubeconfig: this.kubernetes.kubeconfig,
+        ...(args.deployKey !== undefined ? { deployKey: args.deployKey } : {}),
+        ...(args.sealingKey !== undefined ? { sealingKey: args.sealingKey } : {}),
+      },
+      { parent: this, dependsOn: [this.kubernetes] },
+    );
+
     this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });
   }
 }

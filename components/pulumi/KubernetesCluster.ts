@@ -17,8 +17,12 @@ export interface KubernetesClusterArgs {
   plan: KubeadmClusterPlan;
   /** SSH reach of every node in the plan, by node name. Required. */
   hosts: Record<string, KubernetesHost>;
-  /** SSH private key text for the connections; treated as a secret. Required. */
-  privateKey: pulumi.Input<string>;
+  /** SSH private key text for the connections; treated as a secret. Default: none (use `agentSocket`). */
+  privateKey?: pulumi.Input<string>;
+  /** SSH agent socket to authenticate with instead of a key. Default: none. */
+  agentSocket?: string;
+  /** Jump host every connection goes through; its host key is pinned too. Default: none (direct). */
+  bastion?: KubernetesHost;
   /**
    * Per node name, resources that must finish before Kubernetes goes on that
    * node (disk benchmark gate, kubelet configuration). All of them also come
@@ -45,7 +49,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:k8s:KubernetesCluster", name, {}, opts);
     const { plan } = args;
-    const privateKey = pulumi.secret(args.privateKey);
+    if (args.privateKey === undefined && args.agentSocket === undefined) {
+      throw new Error(`${name}: KubernetesCluster: no SSH credentials: pass privateKey or agentSocket`);
+    }
+    const auth = {
+      ...(args.privateKey !== undefined ? { privateKey: pulumi.secret(args.privateKey) } : {}),
+      ...(args.agentSocket !== undefined ? { agentSocket: args.agentSocket } : {}),
+    };
+    const proxy = args.bastion && { host: args.bastion.address, port: args.bastion.port, user: args.bastion.user, hostKey: args.bastion.hostKey, ...auth };
     const gates = (n: string) => args.gates?.[n] ?? [];
     const allGates = Object.values(args.gates ?? {}).flat();
 
@@ -57,7 +68,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         ...a,
         create: sudo(a.create as string | undefined),
         delete: sudo(a.delete as string | undefined),
-        connection: { host: h.address, port: h.port, user: h.user, privateKey, hostKey: h.hostKey },
+        connection: { host: h.address, port: h.port, user: h.user, hostKey: h.hostKey, ...auth, ...(proxy ? { proxy } : {}) },
       };
       const cmd = new command.remote.Command(resName, full as command.remote.CommandArgs, {
         parent: this,

@@ -1,20 +1,41 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../plan";
+import { DiskBenchmark } from "./DiskBenchmark";
+import { HostPrep, type KeylessTarget } from "./HostPrepProvider";
 
 export interface NodeArgs {
   /** This node's slice of the plan. Required. */
   plan: NodePlan;
+  /** How to reach the host, without the private key. Required. */
+  target: KeylessTarget;
+  /** Private key text when the stack uses the `sshPrivateKey` secret; kept secret. Default: none (key file or agent). */
+  privateKey?: pulumi.Input<string>;
+  /** `systemd-detect-virt` from the host's facts, so steps a container cannot take are reported, not failed. Default: asked on the host. */
+  virt?: string;
 }
 
-/** One host of the cluster: everything ironroot does on it hangs below this. */
+/**
+ * One host: its preparation, then the etcd disk benchmark (fio is one of the
+ * packages preparation installs). Kubelet configuration and Kubernetes are
+ * cluster-wide rollouts that depend on these.
+ */
 export class Node extends pulumi.ComponentResource {
   readonly name: string;
   readonly roles: string[];
+  readonly prep: HostPrep;
+  readonly benchmark: DiskBenchmark;
 
   constructor(name: string, args: NodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:host:Node", name, {}, opts);
     this.name = args.plan.name;
     this.roles = args.plan.roles;
-    this.registerOutputs({ name: this.name, roles: this.roles });
+    const key = args.privateKey === undefined ? {} : { privateKey: args.privateKey };
+    this.prep = new HostPrep(`${name}-prep`, { node: name, target: args.target, steps: args.plan.prep, virt: args.virt, ...key }, { parent: this });
+    this.benchmark = new DiskBenchmark(
+      `${name}-disk`,
+      { plan: args.plan.diskBenchmark, connection: args.target, ...key },
+      { parent: this, dependsOn: [this.prep] },
+    );
+    this.registerOutputs({ name: this.name, roles: this.roles, pendingSteps: this.prep.pendingSteps, disk: this.benchmark.result });
   }
 }

@@ -1,22 +1,67 @@
+// The whole program under mocks for the example stack (3 control planes +
+// 2 workers), with host facts parsed from a real lab host's output.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import { byType, registered, settle } from "../support/mocks";
+import * as pulumi from "@pulumi/pulumi";
+import { registrations } from "../support/monitorSpy";
+import { settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
-import { buildPlan } from "../../components/plan";
-import { Cluster } from "../../components/pulumi/Cluster";
+import { parseFacts } from "../../components/plan/facts";
+import { buildStack } from "../../components/pulumi/program";
 
-test("the example stack (3 control planes + 2 workers) builds one Node component per host under the Cluster", async () => {
-  const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
-  const cluster = new Cluster("example", { plan: buildPlan(spec) });
+const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
+const labFacts = parseFacts(readFileSync(resolve(__dirname, "../fixtures/facts/lab-nspawn-debian12.txt"), "utf8"));
+const facts = Object.fromEntries(spec.hosts.map((h) => [h.name, labFacts]));
+const { cluster, outputs } = buildStack({
+  spec,
+  facts,
+  ssh: { privateKey: pulumi.secret("test-key-not-real") },
+  keyFromSecret: false,
+  deployKey: pulumi.secret("deploy-key-not-real"),
+});
+const NODES = ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"];
+
+function reg(name: string) {
+  const r = registrations.get(name);
+  assert.ok(r, `no resource named ${name}; registered: ${[...registrations.keys()].join(", ")}`);
+  return r;
+}
+
+test("the resource tree: one Node per host with its preparation and disk benchmark, then kubelet, Kubernetes, GitOps", async () => {
   await settle();
-  assert.equal(byType("ironroot:cluster:Cluster").length, 1);
-  assert.deepEqual(
-    byType("ironroot:host:Node").map((r) => r.name),
-    ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"],
-  );
-  assert.deepEqual(cluster.nodes.map((n) => n.roles), [
-    ["control-plane"], ["control-plane"], ["control-plane"], ["worker"], ["worker"],
-  ]);
-  assert.ok(registered.length >= 6);
+  assert.equal(reg("example").type, "ironroot:cluster:Cluster");
+  for (const n of NODES) {
+    assert.equal(reg(n).type, "ironroot:host:Node");
+    assert.equal(reg(`${n}-prep`).type, "pulumi-nodejs:dynamic/host:HostPrep");
+    assert.equal(reg(`${n}-disk`).type, "ironroot:host:DiskBenchmark");
+    assert.equal(reg(`example-kubelet-${n}`).type, "pulumi-nodejs:dynamic/host:KubeletConfig");
+  }
+  assert.equal(reg("example-kubelet").type, "ironroot:host:KubeletRollout");
+  assert.equal(reg("example-k8s").type, "ironroot:k8s:KubernetesCluster");
+  assert.equal(reg("example-gitops").type, "ironroot:gitops:GitOps");
+  assert.deepEqual(cluster.nodes.map((n) => n.name), NODES);
+});
+
+test("ordering: prep before the benchmark and the kubelet file; every gate before kubeadm init; Kubernetes before GitOps", async () => {
+  await settle();
+  for (const n of NODES) {
+    assert.ok(reg(`${n}-disk`).dependsOn.includes(`${n}-prep`), `${n}: benchmark after prep (fio comes with prep)`);
+    assert.ok(reg(`example-kubelet-${n}`).dependsOn.includes(`${n}-prep`), `${n}: kubelet file after prep`);
+  }
+  const prepare = reg("cp-1-k8s-prepare").dependsOn;
+  assert.ok(prepare.includes("example-kubelet-cp-1"), "cp-1's kubelet file before Kubernetes goes on it");
+  assert.ok(prepare.some((d) => d.startsWith("cp-1-disk")), `cp-1's disk gate before Kubernetes goes on it: ${prepare.join(", ")}`);
+  const init = reg("cp-1-kubeadm-init").dependsOn;
+  for (const n of NODES) assert.ok(init.includes(`${n}-k8s-prepare`), `${n} prepared before init`);
+  // dependsOn a component waits for all its resources, the all-nodes-Ready wait among them.
+  assert.ok(reg("example-gitops").dependsOn.includes("example-k8s-nodes-ready"), reg("example-gitops").dependsOn.join(", "));
+});
+
+test("outputs: the kubeconfig and the sealing key are secret", async () => {
+  assert.equal(await pulumi.isSecret(outputs.kubeconfig), true);
+  assert.equal(await pulumi.isSecret(outputs.sealingKey), true);
+  assert.equal(outputs.endpoint.length > 0, true);
+  assert.deepEqual(Object.keys(outputs.kubeletReservations), NODES);
 });

@@ -1,0 +1,52 @@
+// What the Pulumi program builds once config is validated and host facts are
+// in: plan, then the component tree, then the stack outputs. Kept apart from
+// stacks/index.ts (which reads config and reaches hosts) so the component
+// tier can run it under mocks with facts of its own.
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../config/schema";
+import { buildPlan, type PlanInputs } from "../plan";
+import type { HostFacts } from "../plan/facts";
+import { Cluster, type ClusterArgs } from "./Cluster";
+
+export interface StackInputs {
+  spec: StackSpec;
+  facts: Record<string, HostFacts>;
+  ssh: ClusterArgs["ssh"];
+  keyFromSecret: boolean;
+  deployKey?: pulumi.Input<string>;
+  sealingKey?: pulumi.Input<string>;
+  planInputs?: Omit<PlanInputs, "nodeSizes">;
+}
+
+export function buildStack(inputs: StackInputs) {
+  const { spec, facts } = inputs;
+  const plan = buildPlan(spec, { ...inputs.planInputs, nodeSizes: facts });
+  const cluster = new Cluster(spec.cluster.name, {
+    spec,
+    plan,
+    facts,
+    ssh: inputs.ssh,
+    keyFromSecret: inputs.keyFromSecret,
+    deployKey: inputs.deployKey,
+    sealingKey: inputs.sealingKey,
+  });
+  return {
+    cluster,
+    outputs: {
+      endpoint: cluster.kubernetes.endpoint,
+      nodes: cluster.kubernetes.nodes,
+      /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets`. */
+      kubeconfig: cluster.kubernetes.kubeconfig,
+      /** Per node: which preparation steps the last preview/up found pending. */
+      pendingSteps: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.prep.pendingSteps])),
+      /** Per node: the etcd disk benchmark (secret-free). */
+      diskBenchmarks: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.benchmark.result])),
+      /** Per node: why the kubelet reservations are what they are. */
+      kubeletReservations: Object.fromEntries(plan.nodes.map((n) => [n.name, n.kubelet.explanation])),
+      /** The sealed-secrets key (secret): copy it into the disaster-recovery stack. */
+      sealingKey: cluster.gitops.sealingKey,
+      /** The public sealing certificate, for `kubeseal --cert`. */
+      sealingCertificate: cluster.gitops.sealingCertificate,
+    },
+  };
+}
