@@ -38,6 +38,9 @@ export interface DiskBenchmarkOutputs {
 const MODULES = {
   executor: require.resolve("../ssh/executor"),
   run: require.resolve("../ssh/runDiskBenchmark"),
+  tsNode: require.resolve("ts-node"),
+  // Without it ts-node falls back to its own defaults (module NodeNext), which this code does not compile under.
+  tsconfig: require.resolve("../../tsconfig.json"),
 };
 
 export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
@@ -64,7 +67,9 @@ export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
   private async measure(inputs: DiskBenchmarkInputs): Promise<DiskBenchmarkOutputs> {
     const load = (path: string) => {
       // The program runs TypeScript through ts-node; the provider process may not.
-      if (path.endsWith(".ts") && !require.extensions[".ts"]) require("ts-node").register({ transpileOnly: true });
+      if (path.endsWith(".ts") && !require.extensions[".ts"]) {
+        require(this.modules.tsNode).register({ transpileOnly: true, project: this.modules.tsconfig });
+      }
       return require(path);
     };
     const { session } = load(this.modules.executor) as typeof import("../ssh/executor");

@@ -2,12 +2,13 @@
 // Each test measures a data dir of its own under /var/tmp, so nothing of
 // another test (or of etcd) is ever touched, and checks it is gone afterwards.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { buildPlan } from "../../components/plan";
 import { diskBenchmarkScript, type DiskBenchmarkPlan } from "../../components/plan/diskBenchmark";
 import { closeAll, session, targetFor } from "../../components/ssh/executor";
 import { enforceDiskGate, runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
 import { HostError, type HostSession } from "../../components/ssh/types";
+import { DiskBenchmarkProvider } from "../../components/pulumi/DiskBenchmarkProvider";
 import { lab } from "../support/lab";
 
 const { spec, skip } = lab();
@@ -31,6 +32,11 @@ async function exists(s: HostSession, path: string): Promise<boolean> {
 }
 
 describe("disk benchmark on lab hosts", { skip }, () => {
+  // A host stopped hard mid-run (SIGKILL, lab restart) cannot clean up after
+  // itself; start from a clean slate so the "nothing left" checks mean this run.
+  before(async () => {
+    await Promise.all(setup().hosts.map(({ s }) => s.check("clearing earlier test data", `rm -rf -- '${ROOT}'`)));
+  });
   after(() => closeAll());
 
   test("all hosts in parallel: plausible numbers, progress reported, no files left", async () => {
@@ -88,6 +94,23 @@ describe("disk benchmark on lab hosts", { skip }, () => {
     const allowed = await runDiskBenchmark(s, variant(plan, { etcdDataDir: dir, runs: 1, randomIops: false, warnP99Ms: 0.0005, failP99Ms: 0.001, minFreeMb: 64, allowSlowDisk: true }));
     assert.equal(allowed.verdict, "override");
     enforceDiskGate(s, allowed);
+    assert.equal(await exists(s, ROOT), false);
+  });
+
+  test("the provider's create stores a secret-free result, and throws the gate's refusal (what stops the deployment)", async () => {
+    const { s, plan } = setup().hosts[0];
+    const { privateKey: _none, ...connection } = s.target;
+    const provider = new DiskBenchmarkProvider();
+    const ok = variant(plan, { etcdDataDir: `${ROOT}/provider/etcd`, runs: 1, randomIops: false, minFreeMb: 64 });
+    const created = await provider.create({ connection, plan: ok });
+    assert.equal(created.id, `${plan.node}-disk-benchmark`);
+    assert.equal(created.outs!.settings.failP99Ms, ok.failP99Ms);
+    assert.ok(created.outs!.result.medianMs.p99 > 0);
+    assert.doesNotMatch(JSON.stringify(created.outs), /PRIVATE KEY|privateKey/);
+    await assert.rejects(provider.create({ connection, plan: { ...ok, warnP99Ms: 0.0005, failP99Ms: 0.001 } }), (e: Error) => {
+      assert.match(e.message, new RegExp(`^${plan.node} \\([^)]+\\): disk benchmark gate: disk too slow for etcd: `));
+      return true;
+    });
     assert.equal(await exists(s, ROOT), false);
   });
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,6 +67,28 @@ test("the serialized provider runs from another directory: diff re-runs only on 
       assert.deepEqual(d.replaces, []);
     }
     assert.ok(RERUN_KEYS.length >= changed.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("in plain node (no TypeScript loader, as in the engine's provider process) create loads its modules and reaches the executor", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-serialized-"));
+  try {
+    writeFileSync(join(dir, "provider.js"), await serialized());
+    // Port 1 on loopback refuses at once: the error proves executor and runDiskBenchmark were loaded and ran.
+    const probe = `
+      const p = require("./provider.js").handler();
+      p.create(${JSON.stringify({ ...inputs, connection: { ...inputs.connection, address: "127.0.0.1", port: 1, privateKeyPath: "/dev/null", connectTimeoutSeconds: 2, connectRetries: 0 } })})
+        .then(() => console.log("created"), (e) => console.log(e.message));`;
+    const out = execFileSync(process.execPath, ["-e", probe], {
+      cwd: dir,
+      encoding: "utf8",
+      // The engine's provider process resolves @pulumi/pulumi from the project's node_modules.
+      env: { ...process.env, NODE_OPTIONS: "", NODE_PATH: join(__dirname, "../../node_modules") },
+      timeout: 60_000,
+    });
+    assert.match(out.trim(), /^cp-1 \(127\.0\.0\.1:1\): /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
