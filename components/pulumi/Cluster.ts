@@ -4,7 +4,7 @@ import type { HostFacts } from "../plan/facts";
 import type { Plan } from "../plan";
 import { targetFor } from "../ssh/executor";
 import { GitOps } from "./GitOps";
-import type { KeylessTarget } from "./HostPrepProvider";
+import { HostPrep, type KeylessTarget } from "./HostPrepProvider";
 import { KubeletRollout } from "./KubeletRollout";
 import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
@@ -35,6 +35,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly nodes: Node[];
   readonly kubelet: KubeletRollout;
   readonly kubernetes: KubernetesCluster;
+  /** The scheduled etcd snapshot, per control plane. */
+  readonly etcdSnapshots: HostPrep[];
   readonly gitops: GitOps;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,6 +82,19 @@ export class Cluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // The snapshot timer uses the etcd client certificates kubeadm creates,
+    // so it goes on once the node is in the cluster.
+    this.etcdSnapshots = plan.nodes
+      .filter((n) => n.etcdSnapshot.length > 0)
+      .map((n) => {
+        const joined = this.kubernetes.commands[n.initializes ? `${n.name}-kubeadm-init` : `${n.name}-kubeadm-join`];
+        return new HostPrep(
+          `${n.name}-etcd-snapshots`,
+          { node: n.name, target: keyless(n.name), steps: n.etcdSnapshot, virt: args.facts?.[n.name]?.virt, ...dynamicKey },
+          { parent: this, dependsOn: joined ? [joined] : [this.kubernetes] },
+        );
+      });
 
     this.gitops = new GitOps(
       `${name}-gitops`,

@@ -56,6 +56,11 @@ test("ordering: prep before the benchmark and the kubelet file; every gate befor
   const init = reg("cp-1-kubeadm-init").dependsOn;
   for (const n of NODES) assert.ok(init.includes(`${n}-k8s-prepare`), `${n} prepared before init`);
   // dependsOn a component waits for all its resources, the all-nodes-Ready wait among them.
+  for (const n of ["cp-1", "cp-2", "cp-3"]) {
+    const joined = n === "cp-1" ? "cp-1-kubeadm-init" : `${n}-kubeadm-join`;
+    assert.ok(reg(`${n}-etcd-snapshots`).dependsOn.includes(joined), `${n}: snapshot timer after kubeadm made the etcd certs`);
+  }
+  assert.ok(!registrations.has("worker-1-etcd-snapshots"), "workers run no etcd");
   assert.ok(reg("example-gitops").dependsOn.includes("example-k8s-nodes-ready"), reg("example-gitops").dependsOn.join(", "));
 });
 
