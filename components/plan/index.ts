@@ -1,9 +1,9 @@
 // The plan: everything `pulumi up` will apply, as data. Pure and
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
 import type { StackSpec } from "../config/schema";
+import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
 import { etcdSnapshotPlan } from "./etcdSnapshot";
-import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { inventory, type InventoryNode } from "./inventory";
 import { planKubeadm, type KubeadmClusterPlan, type KubeadmOptions } from "./kubeadm";
 import { kubeletPlans, type KubeletNodePlan, type NodeSize } from "./kubelet";

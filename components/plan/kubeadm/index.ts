@@ -15,12 +15,14 @@ import {
   adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript,
   removeNodeScript, resetScript, waitReadyScript, type PlacedFile,
 } from "./scripts";
+import { configDirProblem } from "../kubelet/render";
 import { calicoManifestUrl } from "./versions";
 
 /**
  * The seam to the kubelet plan (`kubeletDropIns` in ../kubelet): the node's
- * kubelet drop-in file, written before init/join so the kubelet starts with
- * its reservations; kubeadm is told to enable the drop-in directory.
+ * kubelet drop-in file. The kubelet component normally writes it as a gate
+ * before init/join; given here, the bootstrap script writes it too, for a
+ * `render` that shows the whole node.
  */
 export interface KubeletFile {
   path: string;
@@ -28,7 +30,7 @@ export interface KubeletFile {
 }
 
 export interface KubeadmOptions {
-  /** Per node name; a node without one gets kubeadm's cluster-wide kubelet settings. */
+  /** Per node name; optional (see KubeletFile). */
   kubelet?: Record<string, KubeletFile>;
   /** The parsed bundle.json when cluster.offlineBundleDir is set. */
   bundle?: BundleManifest;
@@ -87,7 +89,10 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
 
   const nodePlans = nodes.map((node): KubeadmNodePlan => {
     const kubelet = opts.kubelet?.[node.name];
-    const inputs = { cluster, endpoint, etcdDataDir: etcdDirs[0] ?? "/var/lib/etcd", hasKubeletDropIn: !!kubelet };
+    // The kubelet component writes its drop-in before init/join (it is one of
+    // the gates); the directory is enabled whenever the release supports it,
+    // so a drop-in written later is read on the next kubelet restart too.
+    const inputs = { cluster, endpoint, etcdDataDir: etcdDirs[0] ?? "/var/lib/etcd", hasKubeletDropIn: configDirProblem(version) === undefined };
     const files: PlacedFile[] = [];
     if (kubelet) files.push({ path: kubelet.path, content: kubelet.content, mode: "0644" });
     const vipSwap = ep.mode === "vip" && node.initializes && needsSuperAdminDuringInit(version);

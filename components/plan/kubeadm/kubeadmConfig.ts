@@ -26,7 +26,7 @@ export interface KubeadmInputs {
   endpoint: EndpointPlan;
   /** etcd's data dir, shared by every control plane (ClusterConfiguration is cluster-wide). */
   etcdDataDir: string;
-  /** Whether the node gets the kubelet plan's drop-in file (then kubelet reads its drop-in directory). */
+  /** Whether the kubelet reads the kubelet plan's drop-in directory (1.30+). */
   hasKubeletDropIn: boolean;
 }
 
