@@ -3,6 +3,7 @@
 // script byte for byte; the gate that judges the numbers is in diskGate.ts.
 import type { StackSpec } from "../config/schema";
 import type { InventoryNode } from "./inventory";
+import { shellQuote } from "./shell";
 import type { HostStep } from "./step";
 
 /** Everything one node's benchmark needs; also what decides whether it re-runs. */
@@ -92,10 +93,6 @@ export function diskBenchmarkPlan(spec: StackSpec, n: InventoryNode): DiskBenchm
   return { ...base, script: diskBenchmarkScript(base) };
 }
 
-/** Single-quote for bash. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 type ScriptInput = Pick<DiskBenchmarkPlan, "node" | "etcdDataDir" | "runs" | "minFreeMb" | "randomIops" | "randomRuntimeSeconds">;
 
@@ -116,7 +113,7 @@ export function diskBenchmarkScript(p: ScriptInput): string {
 # temporary directory that is removed on exit, also when interrupted.
 set -euo pipefail
 
-data_dir=${shq(p.etcdDataDir)}
+data_dir=${shellQuote(p.etcdDataDir)}
 runs=${p.runs}
 files_mb=${filesMb}
 min_free_mb=${p.minFreeMb}

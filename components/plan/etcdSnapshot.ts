@@ -4,6 +4,7 @@
 // control plane snapshots its own etcd member on a systemd timer.
 import { createHash } from "node:crypto";
 import type { EtcdSnapshotsConfig } from "../config/etcdSnapshots";
+import { shellQuote } from "./shell";
 import type { HostStep } from "./step";
 
 /** Where kubeadm puts etcd's certificates; the snapshot client uses them. */
@@ -236,7 +237,7 @@ function writeFile(path: string, content: string, mode: string): string[] {
     `install -d -m 0755 ${q(dirOf(path))}`,
     "# shellcheck disable=SC2016,SC1003 # file content, written literally",
     `printf '%s\\n' \\`,
-    ...lines.map((l) => `  ${sq(l)} \\`),
+    ...lines.map((l) => `  ${shellQuote(l)} \\`),
     `  > ${q(tmp)}`,
     `chmod ${mode} ${q(tmp)}`,
     `mv ${q(tmp)} ${q(path)}`,
@@ -251,10 +252,6 @@ function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
-/** Always single-quoted (file lines, where "safe" words would still be fine but uniform is clearer). */
-function sq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Shell-quote a value unless it is made of safe characters only. */
 function q(s: string): string {

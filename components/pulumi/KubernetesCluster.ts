@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeadmClusterPlan, KubeadmNodePlan } from "../plan/kubeadm";
+import { shellQuote as quote } from "../plan/shell";
 import { stepScript } from "../plan/step";
 
 /** How one host is reached; the host key is always pinned. */
@@ -153,6 +154,3 @@ function prepareScript(n: KubeadmNodePlan): string {
   return n.steps.map((s) => `bash -c ${quote(stepScript(s))}`).join(" &&\n");
 }
 
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}

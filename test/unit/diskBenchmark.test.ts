@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { shellQuote } from "../../components/plan/shell";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,7 +11,6 @@ import {
   diskBenchmarkScript,
   etcdFioArgs,
   randomFioArgs,
-  shq,
   splitBenchmarkOutput,
   type DiskBenchmarkPlan,
 } from "../../components/plan/diskBenchmark";
@@ -199,7 +199,7 @@ describe("the benchmark script", () => {
   });
 
   test("a data dir with a quote in it stays one word", () => {
-    assert.equal(shq("/srv/etcd's data"), `'/srv/etcd'\\''s data'`);
+    assert.equal(shellQuote("/srv/etcd's data"), `'/srv/etcd'\\''s data'`);
     assert.match(plan({ etcdDataDir: "/srv/etcd's data" }).script, /^data_dir='\/srv\/etcd'\\''s data'$/m);
   });
 

@@ -1,10 +1,9 @@
 // Small helpers for generated shell: quoting and writing file contents
 // without heredocs (step bodies are re-indented, which breaks heredoc ends).
 
-/** One shell word, single-quoted. */
-export function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote as q } from "../shell";
+
+export { q };
 
 /** A `printf` command that prints `content` exactly, one argument per line. */
 export function printfLines(content: string): string {
