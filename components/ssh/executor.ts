@@ -420,7 +420,9 @@ function describeConnectError(e: Error & { level?: string }, t: SshTarget): stri
 function isRetryable(e: Error & { level?: string; code?: string }): boolean {
   if (e.level === "client-socket" || e.level === "client-timeout" || e.level === "client-dns") return true;
   // node-ssh's error when the server closes the connection before `ready`.
-  return e.code === "ETIMEDOUT" || /No response from server/.test(e.message);
+  // "Connection lost before handshake": sshd closed the socket early (still
+  // starting, or MaxStartups reached) - a connection-level failure too.
+  return e.code === "ETIMEDOUT" || /No response from server|Connection lost before handshake/.test(e.message);
 }
 
 async function connectOnce(ep: Endpoint, t: SshTarget, privateKey: string | undefined, via?: Client): Promise<Client> {
