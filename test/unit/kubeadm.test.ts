@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { parseStack, type StackSpec } from "../../components/config/schema";
+import { factsScript } from "../../components/plan/facts";
 import { inventory } from "../../components/plan/inventory";
 import { planKubeadm, stepScripts, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
 import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
@@ -181,4 +182,16 @@ test("the offline bundle check script is the golden one", () => {
     { path: "images/pause_3.10.tar", sha256: "2".repeat(64), kind: "image" },
   ] }), "bundle.json", "1.34.2");
   assertGolden("kubeadm/offline/verify-bundle.sh", `${verifyBundleShell(m)}\n`);
+});
+
+test("every node is marked with its cluster's name before Kubernetes goes on it, where preflight's facts read it", () => {
+  const p = plan(THREE_CP);
+  for (const n of p.nodes) {
+    const marker = n.steps[0];
+    assert.equal(marker.id, "kubeadm/cluster-marker", n.name);
+    assert.match(marker.apply, /\/etc\/ironroot\/cluster/);
+    assert.match(marker.apply, /'ha'/);
+  }
+  // The facts script reads the same file.
+  assert.match(factsScript("/var/lib/etcd"), /cat \/etc\/ironroot\/cluster/);
 });

@@ -3,6 +3,7 @@
 // first control plane. Pure: spec (+ kubelet files, + offline manifest) in,
 // scripts and files out.
 import type { StackSpec } from "../../config/schema";
+import { CLUSTER_MARKER } from "../facts";
 import type { InventoryNode } from "../inventory";
 import { stepScript, type HostStep } from "../step";
 import { offlinePackagesStep, remoteBundleDir, type BundleManifest } from "./bundle";
@@ -11,6 +12,7 @@ import { initConfig, joinConfig } from "./kubeadmConfig";
 import { kubeVipManifest, KUBE_VIP_MANIFEST, needsSuperAdminDuringInit, ADMIN_CONF, SUPER_ADMIN_CONF } from "./kubeVip";
 import { haproxyConfig, localLoadBalancerStep } from "./localLoadBalancer";
 import { onlinePackagesStep, versionGuard } from "./packages";
+import { fileHolds, writeFileAtomically } from "./shell";
 import {
   adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript,
   removeNodeScript, resetScript, waitReadyScript, type PlacedFile,
@@ -104,6 +106,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
       });
     }
     const steps: HostStep[] = [
+      clusterMarkerStep(spec.cluster.name),
       opts.bundle ? offlinePackagesStep(opts.bundle, versionGuard(node.name, version), `${remoteBundleDir(version)}/.installed`) : onlinePackagesStep(node.name, version),
     ];
     if (lbStep) steps.push(lbStep);
@@ -145,4 +148,19 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
 /** A node's steps as standalone scripts, in order (what render writes). */
 export function stepScripts(node: KubeadmNodePlan): { id: string; script: string }[] {
   return node.steps.map((s) => ({ id: s.id, script: stepScript(s) }));
+}
+
+/**
+ * Records which ironroot cluster owns this host before Kubernetes goes on it,
+ * so that on later runs preflight knows the API server, etcd and kubelet
+ * ports are held by this cluster and not by something in the way.
+ */
+export function clusterMarkerStep(clusterName: string): HostStep {
+  const content = `${clusterName}\n`;
+  return {
+    id: "kubeadm/cluster-marker",
+    title: `This host is marked as a node of cluster "${clusterName}"`,
+    probe: fileHolds(CLUSTER_MARKER, content),
+    apply: writeFileAtomically(CLUSTER_MARKER, content, "0644"),
+  };
 }

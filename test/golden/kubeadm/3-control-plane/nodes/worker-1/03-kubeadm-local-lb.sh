@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# haproxy on 127.0.0.1 forwards to every control plane's API server
+# step: kubeadm/local-lb
+# The probe is read-only; the change runs only when the probe fails.
+set -euo pipefail
+
+probe() {
+  [ -f '/etc/haproxy/haproxy.cfg' ] && cmp -s '/etc/haproxy/haproxy.cfg' <(printf '%s\n' \
+    '# Written by ironroot: the node-local API server load balancer (cluster.endpoint.mode: local-lb).' \
+    '# Changes here are overwritten on the next run.' \
+    'global' \
+    '    maxconn 4000' \
+    '' \
+    'defaults' \
+    '    mode tcp' \
+    '    timeout connect 5s' \
+    '    # watches and exec/log streams stay open for a long time' \
+    '    timeout client 1h' \
+    '    timeout server 1h' \
+    '    timeout check 3s' \
+    '' \
+    'frontend kube-apiserver' \
+    '    bind 127.0.0.1:6444' \
+    '    default_backend control-planes' \
+    '' \
+    'backend control-planes' \
+    '    balance roundrobin' \
+    '    option httpchk' \
+    '    http-check send meth GET uri /readyz' \
+    '    http-check expect status 200' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    server cp-1 192.0.2.11:6443' \
+    '    server cp-2 192.0.2.12:6443' \
+    '    server cp-3 192.0.2.13:6443') &&
+    systemctl is-enabled --quiet haproxy &&
+    systemctl is-active --quiet haproxy
+}
+
+apply() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ! command -v haproxy >/dev/null; then
+    apt-get -o DPkg::Lock::Timeout=300 install -y haproxy ||
+      { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y haproxy; }
+  fi
+  install -d -m 0755 '/etc/haproxy'
+  tmp=$(mktemp '/etc/haproxy/.haproxy.cfg.ironroot-new.XXXXXX')
+  printf '%s\n' \
+    '# Written by ironroot: the node-local API server load balancer (cluster.endpoint.mode: local-lb).' \
+    '# Changes here are overwritten on the next run.' \
+    'global' \
+    '    maxconn 4000' \
+    '' \
+    'defaults' \
+    '    mode tcp' \
+    '    timeout connect 5s' \
+    '    # watches and exec/log streams stay open for a long time' \
+    '    timeout client 1h' \
+    '    timeout server 1h' \
+    '    timeout check 3s' \
+    '' \
+    'frontend kube-apiserver' \
+    '    bind 127.0.0.1:6444' \
+    '    default_backend control-planes' \
+    '' \
+    'backend control-planes' \
+    '    balance roundrobin' \
+    '    option httpchk' \
+    '    http-check send meth GET uri /readyz' \
+    '    http-check expect status 200' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    server cp-1 192.0.2.11:6443' \
+    '    server cp-2 192.0.2.12:6443' \
+    '    server cp-3 192.0.2.13:6443' >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" '/etc/haproxy/haproxy.cfg.ironroot-new'
+  haproxy -c -q -f /etc/haproxy/haproxy.cfg.ironroot-new
+  mv -f /etc/haproxy/haproxy.cfg.ironroot-new /etc/haproxy/haproxy.cfg
+  systemctl enable --quiet haproxy
+  systemctl reload-or-restart haproxy
+}
+
+if probe; then
+  echo "kubeadm/local-lb: already in place"
+  exit 0
+fi
+apply
+probe
+echo "kubeadm/local-lb: changed"
