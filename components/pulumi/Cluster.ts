@@ -2,12 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/schema";
 import type { HostFacts } from "../plan/facts";
 import type { Plan } from "../plan";
-import { targetFor } from "../ssh/executor";
+import type { BundleManifest } from "../plan/kubeadm/bundle";
+import { keylessTarget } from "../ssh/executor";
 import { GitOps } from "./GitOps";
 import { HostPrep, type KeylessTarget } from "./HostPrepProvider";
 import { KubeletRollout } from "./KubeletRollout";
 import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
+import { OfflineBundle } from "./OfflineBundleProvider";
 
 export interface ClusterArgs {
   /** The validated stack config. Required. */
@@ -24,6 +26,8 @@ export interface ClusterArgs {
   deployKey?: pulumi.Input<string>;
   /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
   sealingKey?: pulumi.Input<string>;
+  /** The parsed bundle.json the plan was built with, when `cluster.offlineBundleDir` is set (`readLocalBundle`). Default: none (packages from the upstream repository). */
+  offlineBundle?: BundleManifest;
 }
 
 /**
@@ -35,6 +39,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly nodes: Node[];
   readonly kubelet: KubeletRollout;
   readonly kubernetes: KubernetesCluster;
+  /** Air-gapped mode: the bundle's copy on each node, by node name; empty otherwise. */
+  readonly offlineBundles: Record<string, OfflineBundle>;
   /** The scheduled etcd snapshot, per control plane. */
   readonly etcdSnapshots: HostPrep[];
   readonly gitops: GitOps;
@@ -45,14 +51,27 @@ export class Cluster extends pulumi.ComponentResource {
     // Dynamic resources reach hosts themselves: they get the key only when it
     // is a stack secret; a key file or agent is found again at run time.
     const dynamicKey = args.keyFromSecret && args.ssh.privateKey !== undefined ? { privateKey: args.ssh.privateKey } : {};
-    const keyless = (node: string): KeylessTarget => {
-      const { privateKey: _omit, ...target } = targetFor(spec, node, args.keyFromSecret ? "" : undefined);
-      return target;
-    };
+    const keyless = (node: string): KeylessTarget => keylessTarget(spec, node);
 
     this.nodes = plan.nodes.map(
       (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt, ...dynamicKey }, { parent: this }),
     );
+
+    // Air-gapped mode: the bundle is on every node, checked, before its
+    // Kubernetes packages step runs (that step installs from it).
+    const bundleDir = spec.cluster.offlineBundleDir;
+    if (bundleDir && !args.offlineBundle) throw new Error(`cluster.offlineBundleDir: the bundle manifest was not read: load ${bundleDir}/bundle.json before building the stack`);
+    this.offlineBundles = {};
+    if (bundleDir && args.offlineBundle) {
+      const files = args.offlineBundle.files;
+      plan.nodes.forEach((n, i) => {
+        this.offlineBundles[n.name] = new OfflineBundle(
+          `${n.name}-offline-bundle`,
+          { node: n.name, target: keyless(n.name), bundleDir, kubernetesVersion: spec.cluster.kubernetesVersion, files, ...dynamicKey },
+          { parent: this, dependsOn: [this.nodes[i].prep] },
+        );
+      });
+    }
 
     const first = plan.nodes.find((n) => n.initializes)!;
     this.kubelet = new KubeletRollout(
@@ -76,9 +95,12 @@ export class Cluster extends pulumi.ComponentResource {
         hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, hostKey: h.hostKey }])),
         ...args.ssh,
         ...(spec.ssh.bastion ? { bastion: spec.ssh.bastion } : {}),
-        // A node's Kubernetes goes on only after its disk passed the gate
-        // and its kubelet file is in place.
-        gates: Object.fromEntries(plan.nodes.map((n, i) => [n.name, [this.nodes[i].benchmark.run, this.kubelet.configs[i]]])),
+        // A node's Kubernetes goes on only after its disk passed the gate,
+        // its kubelet file is in place and (air-gapped) its bundle is there.
+        gates: Object.fromEntries(plan.nodes.map((n, i) => [
+          n.name,
+          [this.nodes[i].benchmark.run, this.kubelet.configs[i], ...(this.offlineBundles[n.name] ? [this.offlineBundles[n.name]] : [])],
+        ])),
       },
       { parent: this },
     );

@@ -82,12 +82,23 @@ export function session(target: SshTarget): HostSession {
  * `ssh.privateKeyPath` or the agent.
  */
 export function targetFor(spec: StackSpec, host: HostSpec | string, privateKey?: string): SshTarget {
-  const h = typeof host === "string" ? spec.hosts.find((x) => x.name === host) : host;
-  if (!h) throw new Error(`hosts: no host named "${String(host)}" in stack "${spec.stack}"`);
-  const index = spec.hosts.findIndex((x) => x.name === h.name);
   if (spec.secrets.sshPrivateKey && privateKey === undefined) {
     throw new Error(`sshPrivateKey: the stack uses the sshPrivateKey secret but its value was not passed to targetFor`);
   }
+  const target = keylessTarget(spec, host);
+  return privateKey !== undefined ? { ...target, privateKey } : target;
+}
+
+/**
+ * How to reach a host, without key material: for resources that keep the
+ * `sshPrivateKey` secret apart (as a Pulumi secret) from the rest of their
+ * inputs. With a key file or an agent, the target already says where to
+ * find the key at run time.
+ */
+export function keylessTarget(spec: StackSpec, host: HostSpec | string): Omit<SshTarget, "privateKey"> {
+  const h = typeof host === "string" ? spec.hosts.find((x) => x.name === host) : host;
+  if (!h) throw new Error(`hosts: no host named "${String(host)}" in stack "${spec.stack}"`);
+  const index = spec.hosts.findIndex((x) => x.name === h.name);
   const ssh = spec.ssh;
   return {
     name: h.name,
@@ -96,11 +107,7 @@ export function targetFor(spec: StackSpec, host: HostSpec | string, privateKey?:
     user: h.user,
     hostKey: h.hostKey,
     hostKeyConfigPath: `hosts[${index}].hostKey`,
-    ...(privateKey !== undefined
-      ? { privateKey }
-      : ssh.privateKeyPath
-        ? { privateKeyPath: ssh.privateKeyPath }
-        : { agent: ssh.agent }),
+    ...(spec.secrets.sshPrivateKey ? {} : ssh.privateKeyPath ? { privateKeyPath: ssh.privateKeyPath } : { agent: ssh.agent }),
     ...(ssh.bastion ? { bastion: { ...ssh.bastion } } : {}),
     connectTimeoutSeconds: ssh.connectTimeoutSeconds,
     connectRetries: ssh.connectRetries,

@@ -6,7 +6,7 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { DiskBenchmark } from "../../components/pulumi/DiskBenchmark";
-import { targetFor } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/ssh/executor";
 
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const plan = buildPlan(spec);
@@ -18,7 +18,7 @@ function isRpcSecret(v: unknown): boolean {
 
 test("one DiskBenchmark per node, each with its own run resource as a child, all independent (parallel)", async () => {
   const made = plan.nodes.map((n) => {
-    const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+    const connection = keylessTarget(spec, n.name);
     return new DiskBenchmark(`${n.name}-disk-benchmark`, { plan: n.diskBenchmark, connection, privateKey: "PRIVATE KEY TEXT" });
   });
   await settle();
@@ -51,7 +51,7 @@ test("one DiskBenchmark per node, each with its own run resource as a child, all
 
 test("without the sshPrivateKey secret there is no key input at all", async () => {
   const n = plan.nodes[0];
-  const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+  const connection = keylessTarget(spec, n.name);
   new DiskBenchmark("no-key", { plan: n.diskBenchmark, connection });
   await settle();
   const r = byType(RUN_TYPE).find((x) => x.name === "no-key-run")!;
@@ -61,7 +61,7 @@ test("without the sshPrivateKey secret there is no key input at all", async () =
 
 test("the trigger and the thresholds reach the resource's inputs", async () => {
   const n = plan.nodes[1];
-  const { privateKey: _unused, ...connection } = targetFor(spec, n.name);
+  const connection = keylessTarget(spec, n.name);
   new DiskBenchmark("triggered", { plan: { ...n.diskBenchmark, trigger: "new disk", failP99Ms: 15, allowSlowDisk: true }, connection });
   await settle();
   const r = byType(RUN_TYPE).find((x) => x.name === "triggered-run")!;

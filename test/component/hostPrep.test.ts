@@ -6,12 +6,12 @@ import { byType, settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { HostPrep } from "../../components/pulumi/HostPrepProvider";
-import { targetFor } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/ssh/executor";
 
 test("HostPrep registers the node's steps in plan order, its target, and the private key as a secret", async () => {
   const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
   const node = buildPlan(spec).nodes[0];
-  const { privateKey: _none, ...target } = targetFor(spec, node.name);
+  const target = keylessTarget(spec, node.name);
   const parent = new pulumi.ComponentResource("ironroot:host:Node", node.name, {});
   const prep = new HostPrep(`${node.name}-prep`, { node: node.name, target, steps: node.prep, virt: "kvm", privateKey: "KEYTEXT" }, { parent });
   await settle();

@@ -10,7 +10,7 @@ import { kubelet } from "../../components/config/kubelet";
 import { renderKubeletDropIn } from "../../components/plan/kubelet/render";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { changedInputs, kubeletConfigProvider, type KubeletConfigState } from "../../components/pulumi/KubeletConfigProvider";
-import { closeAll, session, targetFor } from "../../components/ssh/executor";
+import { closeAll, session, keylessTarget, targetFor } from "../../components/ssh/executor";
 import { readKubeletDropIn } from "../../components/ssh/kubeletConfig";
 import { lab } from "../support/lab";
 
@@ -26,7 +26,7 @@ after(async () => {
 
 test("kubelet drop-in on a lab host: write, read back, hand edit is drift, revert, second apply is a no-op", { skip: noLab }, async (t) => {
   const host = spec!.hosts[HOST_INDEX];
-  const { privateKey: _none, ...target } = targetFor(spec!, host);
+  const target = keylessTarget(spec!, host);
   const s = session(targetFor(spec!, host));
   if ((await s.run("systemctl is-active --quiet kubelet.service")).code === 0) {
     t.skip(`a kubelet is running on ${host.name}: this test covers the fresh-host path only and must not restart someone else's kubelet`);
