@@ -15,6 +15,7 @@ export interface StackInputs {
   keyFromSecret: boolean;
   deployKey?: pulumi.Input<string>;
   sealingKey?: pulumi.Input<string>;
+  /** Extra plan inputs; `kubeadm.bundle` (air-gapped mode) is also what each node's OfflineBundle uploads. Default: none. */
   planInputs?: Omit<PlanInputs, "nodeSizes">;
 }
 
@@ -29,6 +30,7 @@ export function buildStack(inputs: StackInputs) {
     keyFromSecret: inputs.keyFromSecret,
     deployKey: inputs.deployKey,
     sealingKey: inputs.sealingKey,
+    offlineBundle: inputs.planInputs?.kubeadm?.bundle,
   });
   return {
     cluster,

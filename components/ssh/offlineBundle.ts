@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { shellQuote } from "../plan/shell";
 import { BUNDLE_MANIFEST, parseBundleManifest, remoteBundleDir, verifyBundleShell, type BundleManifest } from "../plan/kubeadm/bundle";
 import { HostError, type HostSession } from "./types";
 
@@ -43,18 +44,52 @@ export async function readLocalBundle(dir: string, kubernetesVersion: string): P
   return { dir, manifest };
 }
 
+/** What an upload did: files copied, and files the host already had with the manifest's sha256. */
+export interface UploadSummary {
+  sent: string[];
+  alreadyThere: string[];
+}
+
 /**
- * Copy the bundle to the host and check it there. A file that arrives
+ * Manifest paths whose file on the host already has the manifest's sha256.
+ * One read-only command; a missing folder or file simply is not listed.
+ */
+export async function filesAlreadyOnHost(s: HostSession, manifest: BundleManifest): Promise<Set<string>> {
+  if (manifest.files.length === 0) return new Set();
+  const remote = remoteBundleDir(manifest.kubernetesVersion);
+  // sha256sum exits non-zero when a file is missing; the lines it printed for the others still count.
+  const r = await s.run(`cd ${shellQuote(remote)} 2>/dev/null || exit 0\nsha256sum -- ${manifest.files.map((f) => shellQuote(f.path)).join(" ")} 2>/dev/null\nexit 0`);
+  if (r.code !== 0) {
+    const t = s.target;
+    throw new HostError(t.name, `${t.address}:${t.port}`, `offline bundle: reading the checksums of ${remote}`, r.stderr.trim() || `exit status ${r.code}`);
+  }
+  const onHost = new Map<string, string>();
+  for (const line of r.stdout.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (m) onHost.set(m[2], m[1]);
+  }
+  return new Set(manifest.files.filter((f) => onHost.get(f.path) === f.sha256).map((f) => f.path));
+}
+
+/**
+ * Copy the bundle to the host and check it there. Files the host already
+ * has with the right sha256 are not sent again, so a second run costs one
+ * checksum pass instead of the whole transfer. A file that arrives
  * different (disk, transfer, tampering) is refused by name, before use.
  */
-export async function uploadBundle(s: HostSession, bundle: LocalBundle): Promise<void> {
+export async function uploadBundle(s: HostSession, bundle: LocalBundle): Promise<UploadSummary> {
   const remote = remoteBundleDir(bundle.manifest.kubernetesVersion);
-  const dirs = [...new Set(bundle.manifest.files.map((f) => `${remote}/${f.path}`.replace(/\/[^/]*$/, "")))];
-  await s.check("offline bundle: create the bundle folder", `install -d -m 0755 ${dirs.map((d) => `'${d}'`).join(" ")}`);
-  for (const f of bundle.manifest.files) {
+  const present = await filesAlreadyOnHost(s, bundle.manifest);
+  const missing = bundle.manifest.files.filter((f) => !present.has(f.path));
+  if (missing.length > 0) {
+    const dirs = [...new Set(missing.map((f) => `${remote}/${f.path}`.replace(/\/[^/]*$/, "")))];
+    await s.check("offline bundle: create the bundle folder", `install -d -m 0755 ${dirs.map(shellQuote).join(" ")}`);
+  }
+  for (const f of missing) {
     await s.upload(join(bundle.dir, f.path), `${remote}/${f.path}`);
   }
   await verifyUploadedBundle(s, bundle.manifest);
+  return { sent: missing.map((f) => f.path), alreadyThere: [...present] };
 }
 
 export async function verifyUploadedBundle(s: HostSession, manifest: BundleManifest): Promise<void> {
