@@ -63,18 +63,18 @@ describe(`OfflineBundle provider on ${HOST}`, { skip }, () => {
   test("first create sends every file; the host has them with the manifest's sha256", async () => {
     const r = await provider.create(inputs);
     assert.equal(r.id, `${HOST}-offline-bundle`);
-    assert.deepEqual([...r.outs.sent!].sort(), Object.keys(CONTENT).sort());
+    assert.deepEqual([...r.outs!.sent!].sort(), Object.keys(CONTENT).sort());
     const sums = await s.check("checksums", `cd '${REMOTE}' && sha256sum -- ${Object.keys(CONTENT).map((p) => `'${p}'`).join(" ")}`);
     for (const [p, c] of Object.entries(CONTENT)) assert.ok(sums.includes(`${sha(c)}  ${p}`), `${p} on the host: ${sums}`);
-    assert.equal(r.outs.privateKey, undefined, "a key file stays a key file: no key in the outputs");
+    assert.equal(r.outs!.privateKey, undefined, "a key file stays a key file: no key in the outputs");
   });
 
   test("second create with the same bundle sends nothing and writes nothing; diff sees no change", async () => {
     const before = await remoteIdentity();
     const r = await provider.create(inputs);
-    assert.deepEqual(r.outs.sent, []);
+    assert.deepEqual(r.outs!.sent, []);
     assert.equal(await remoteIdentity(), before, "a file on the host was rewritten");
-    assert.equal((await provider.diff(r.id, r.outs, inputs)).changes, false);
+    assert.equal((await provider.diff(r.id, r.outs!, inputs)).changes, false);
   });
 
   test("a file damaged on the host is sent again, and only that one", async () => {
