@@ -8,8 +8,9 @@ import { buildPlan } from "../components/plan";
 import { KubeletPlanError } from "../components/plan/kubelet";
 import { readNodeSizes } from "../components/render/kubelet";
 import { renderPlan, writeRendered } from "../components/render/render";
+import { BundleError, readLocalBundle } from "../components/ssh/offlineBundle";
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { stack: { type: "string" }, out: { type: "string" }, "stacks-dir": { type: "string" }, facts: { type: "string" } },
   });
@@ -24,12 +25,17 @@ function main(): number {
     const spec = loadStackFile(stacksDir, values.stack);
     // Host sizes for the kubelet reservations; without them sized nodes are explained, not invented.
     const nodeSizes = values.facts ? readNodeSizes(resolve(values.facts), spec.hosts.map((h) => h.name)) : undefined;
-    const files = renderPlan(buildPlan(spec, { nodeSizes }));
+    // Air-gapped mode: the install steps name the bundle's files, so render
+    // reads (and checks) the same bundle.json `pulumi up` would upload.
+    const bundle = spec.cluster.offlineBundleDir
+      ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
+      : undefined;
+    const files = renderPlan(buildPlan(spec, { nodeSizes, ...(bundle ? { kubeadm: { bundle } } : {}) }));
     writeRendered(out, files);
     console.log(`rendered ${files.size} files for stack "${values.stack}" to ${out}`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof KubeletPlanError) {
+    if (e instanceof ConfigError || e instanceof KubeletPlanError || e instanceof BundleError) {
       console.error(e.message);
       return 1;
     }
@@ -37,4 +43,6 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+void main().then((code) => {
+  process.exitCode = code;
+});

@@ -9,6 +9,14 @@ import { shellQuote } from "../plan/shell";
 import { BUNDLE_MANIFEST, parseBundleManifest, remoteBundleDir, verifyBundleShell, type BundleManifest } from "../plan/kubeadm/bundle";
 import { HostError, type HostSession } from "./types";
 
+/** The local bundle cannot be used: the message names the config path, the file and the fix. */
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
 export interface LocalBundle {
   dir: string;
   manifest: BundleManifest;
@@ -23,11 +31,19 @@ function sha256File(path: string): Promise<string> {
 
 /** Read and check the local bundle; every missing or corrupted file is named. */
 export async function readLocalBundle(dir: string, kubernetesVersion: string): Promise<LocalBundle> {
+  if (!existsSync(dir)) {
+    throw new BundleError(`cluster.offlineBundleDir: the folder ${dir} does not exist on this machine: copy the offline bundle (${BUNDLE_MANIFEST} and its files) there, or remove offlineBundleDir to install from the package repository`);
+  }
   const manifestPath = join(dir, BUNDLE_MANIFEST);
   if (!existsSync(manifestPath)) {
-    throw new Error(`cluster.offlineBundleDir: ${manifestPath} does not exist: put the bundle's ${BUNDLE_MANIFEST} (files with sha256 and kind) in ${dir}`);
+    throw new BundleError(`cluster.offlineBundleDir: ${manifestPath} does not exist: put the bundle's ${BUNDLE_MANIFEST} (files with sha256 and kind) in ${dir}`);
   }
-  const manifest = parseBundleManifest(readFileSync(manifestPath, "utf8"), manifestPath, kubernetesVersion);
+  let manifest: BundleManifest;
+  try {
+    manifest = parseBundleManifest(readFileSync(manifestPath, "utf8"), manifestPath, kubernetesVersion);
+  } catch (e) {
+    throw new BundleError(`cluster.offlineBundleDir: ${(e as Error).message}`);
+  }
   const problems: string[] = [];
   for (const f of manifest.files) {
     const path = join(dir, f.path);
@@ -39,7 +55,7 @@ export async function readLocalBundle(dir: string, kubernetesVersion: string): P
     if (actual !== f.sha256) problems.push(`${f.path}: sha256 is ${actual}, bundle.json says ${f.sha256}`);
   }
   if (problems.length > 0) {
-    throw new Error(`cluster.offlineBundleDir: ${dir}: files do not match ${BUNDLE_MANIFEST}; rebuild or re-download the bundle:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    throw new BundleError(`cluster.offlineBundleDir: ${dir}: files do not match ${BUNDLE_MANIFEST}; rebuild or re-download the bundle:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return { dir, manifest };
 }
