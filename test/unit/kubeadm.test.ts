@@ -8,7 +8,7 @@ import { planKubeadm, stepScripts, type KubeadmClusterPlan, type KubeletFile } f
 import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
 import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
 import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
-import { assertGolden } from "../support/golden";
+import { assertGolden, assertGoldenTree } from "../support/golden";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
 
@@ -65,7 +65,7 @@ function files(p: KubeadmClusterPlan): Map<string, string> {
 
 for (const [label, spec] of [["1-control-plane", ONE_CP], ["3-control-plane", THREE_CP], ["vip", VIP], ["dns", DNS]] as const) {
   test(`kubeadm plan for the ${label} stack matches the golden files`, () => {
-    for (const [rel, content] of files(plan(spec))) assertGolden(`kubeadm/${label}/${rel}`, content);
+    assertGoldenTree(`kubeadm/${label}`, files(plan(spec)));
   });
 }
 
