@@ -1,6 +1,6 @@
 // Component-tier harness: runs Pulumi components under the SDK's mocks and
-// records every resource registered, with its inputs, parent, dependencies
-// and which inputs were marked secret.
+// records every resource registered with its inputs. Dependencies, provider
+// and secret inputs as the engine sees them: ./monitorSpy.ts.
 import * as pulumi from "@pulumi/pulumi";
 
 export interface Registered {
