@@ -11,6 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
 import type { DiskBenchmarkResult } from "../plan/diskResult";
 import type { SshTarget } from "../ssh/types";
+import { loadModule } from "./providerModules";
 
 /** What the provider receives. `privateKey` is a Pulumi secret and never reaches the outputs. */
 export interface DiskBenchmarkInputs {
@@ -38,9 +39,6 @@ export interface DiskBenchmarkOutputs {
 const MODULES = {
   executor: require.resolve("../ssh/executor"),
   run: require.resolve("../ssh/runDiskBenchmark"),
-  tsNode: require.resolve("ts-node"),
-  // Without it ts-node falls back to its own defaults (module NodeNext), which this code does not compile under.
-  tsconfig: require.resolve("../../tsconfig.json"),
 };
 
 export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
@@ -65,15 +63,8 @@ export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
   async delete(): Promise<void> {}
 
   private async measure(inputs: DiskBenchmarkInputs): Promise<DiskBenchmarkOutputs> {
-    const load = (path: string) => {
-      // The program runs TypeScript through ts-node; the provider process may not.
-      if (path.endsWith(".ts") && !require.extensions[".ts"]) {
-        require(this.modules.tsNode).register({ transpileOnly: true, project: this.modules.tsconfig });
-      }
-      return require(path);
-    };
-    const { session } = load(this.modules.executor) as typeof import("../ssh/executor");
-    const { runDiskBenchmark, enforceDiskGate } = load(this.modules.run) as typeof import("../ssh/runDiskBenchmark");
+    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
+    const { runDiskBenchmark, enforceDiskGate } = loadModule<typeof import("../ssh/runDiskBenchmark")>(this.modules.run);
     const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const target: SshTarget = { ...inputs.connection, ...(inputs.privateKey !== undefined ? { privateKey: inputs.privateKey } : {}) };
     const s = session(target);

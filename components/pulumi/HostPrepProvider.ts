@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostStep } from "../plan/step";
 import type { StepResult } from "../ssh/runSteps";
 import type { SshTarget } from "../ssh/types";
+import { loadModule } from "./providerModules";
 
 /** A host to connect to; the private key travels separately, as a secret. */
 export type KeylessTarget = Omit<SshTarget, "privateKey">;
@@ -34,8 +35,8 @@ export interface HostPrepState {
 }
 
 const MODULES = {
-  executor: `${__dirname}/../ssh/executor`,
-  runSteps: `${__dirname}/../ssh/runSteps`,
+  executor: require.resolve("../ssh/executor"),
+  runSteps: require.resolve("../ssh/runSteps"),
 };
 
 /** Inputs whose change is a change of the resource even when every probe passes. */
@@ -52,15 +53,15 @@ function isKnown(v: unknown): boolean {
 
 /** Probe only: ids of steps that would change now. */
 async function pending(s: HostPrepState): Promise<string[]> {
-  const { session } = require(MODULES.executor) as typeof import("../ssh/executor");
-  const { runSteps } = require(MODULES.runSteps) as typeof import("../ssh/runSteps");
+  const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
+  const { runSteps } = loadModule<typeof import("../ssh/runSteps")>(MODULES.runSteps);
   const results = await runSteps(session({ ...s.target, privateKey: s.privateKey }), s.steps, { dryRun: true, virt: s.virt });
   return results.filter((r) => r.status === "would-change").map((r) => r.id);
 }
 
 async function apply(s: HostPrepState): Promise<StepResult[]> {
-  const { session } = require(MODULES.executor) as typeof import("../ssh/executor");
-  const { runSteps } = require(MODULES.runSteps) as typeof import("../ssh/runSteps");
+  const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
+  const { runSteps } = loadModule<typeof import("../ssh/runSteps")>(MODULES.runSteps);
   return runSteps(session({ ...s.target, privateKey: s.privateKey }), s.steps, { virt: s.virt });
 }
 

@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeletFields } from "../plan/kubelet/fields";
 import type { SshTarget } from "../ssh/types";
+import { loadModule } from "./providerModules";
 
 /** A host to connect to; the private key travels separately, as a secret. */
 export type KeylessTarget = Omit<SshTarget, "privateKey">;
@@ -30,35 +31,12 @@ export interface KubeletConfigState extends KubeletFields {
 }
 
 const MODULES = {
-  executor: `${__dirname}/../ssh/executor`,
-  kubeletConfig: `${__dirname}/../ssh/kubeletConfig`,
-  diff: `${__dirname}/../plan/kubelet/diff`,
-  fields: `${__dirname}/../plan/kubelet/fields`,
-  render: `${__dirname}/../plan/kubelet/render`,
+  executor: require.resolve("../ssh/executor"),
+  kubeletConfig: require.resolve("../ssh/kubeletConfig"),
+  diff: require.resolve("../plan/kubelet/diff"),
+  fields: require.resolve("../plan/kubelet/fields"),
+  render: require.resolve("../plan/kubelet/render"),
 };
-
-/**
- * require() a module of this repository by absolute path. The program runs
- * TypeScript through ts-node; the engine's dynamic-provider process may not,
- * so ts-node is registered there when a module cannot be resolved without it.
- */
-function load<T>(path: string): T {
-  try {
-    require.resolve(path);
-  } catch {
-    require(TS_NODE).register({ transpileOnly: true });
-  }
-  return require(path) as T;
-}
-
-/** ts-node as this repository resolves it: the provider's code runs from elsewhere. */
-const TS_NODE = (() => {
-  try {
-    return require.resolve("ts-node");
-  } catch {
-    return "ts-node";
-  }
-})();
 
 /** Inputs besides the fields whose change is shown and applied. */
 const OTHER_INPUTS = ["node", "path", "target", "controlPlane", "drainTimeoutSeconds", "readyTimeoutSeconds"] as const;
@@ -69,7 +47,7 @@ const OTHER_INPUTS = ["node", "path", "target", "controlPlane", "drainTimeoutSec
  * diff and the tests use the same answer.
  */
 export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState): string[] {
-  const { FIELD_PATHS, fieldValue } = load<typeof import("../plan/kubelet/fields")>(MODULES.fields);
+  const { FIELD_PATHS, fieldValue } = loadModule<typeof import("../plan/kubelet/fields")>(MODULES.fields);
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const out: string[] = [];
   for (const path of FIELD_PATHS) {
@@ -84,9 +62,9 @@ export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState
 
 /** create and update: bring the node's file to the fields, the safe way on a running cluster. */
 async function applyState(s: KubeletConfigState): Promise<string[]> {
-  const { session } = load<typeof import("../ssh/executor")>(MODULES.executor);
-  const { applyKubeletDropIn } = load<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
-  const { renderKubeletDropIn } = load<typeof import("../plan/kubelet/render")>(MODULES.render);
+  const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
+  const { applyKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
+  const { renderKubeletDropIn } = loadModule<typeof import("../plan/kubelet/render")>(MODULES.render);
   const fields = { maxPods: s.maxPods, kubeReserved: s.kubeReserved, systemReserved: s.systemReserved, evictionHard: s.evictionHard };
   const r = await applyKubeletDropIn(session({ ...s.target, privateKey: s.privateKey }), {
     nodeName: s.node,
@@ -119,9 +97,9 @@ export const kubeletConfigProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id: pulumi.ID, props: KubeletConfigState): Promise<pulumi.dynamic.ReadResult> {
-    const { session } = load<typeof import("../ssh/executor")>(MODULES.executor);
-    const { readKubeletDropIn } = load<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
-    const { parseKubeletDropIn } = load<typeof import("../plan/kubelet/diff")>(MODULES.diff);
+    const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
+    const { readKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
+    const { parseKubeletDropIn } = loadModule<typeof import("../plan/kubelet/diff")>(MODULES.diff);
     const s = session({ ...props.target, privateKey: props.privateKey });
     const text = await readKubeletDropIn(s, props.path);
     // A deleted file is a deleted resource: refresh drops it, `up` writes it again.
@@ -145,8 +123,8 @@ export const kubeletConfigProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id: pulumi.ID, props: KubeletConfigState): Promise<void> {
-    const { session } = load<typeof import("../ssh/executor")>(MODULES.executor);
-    const { removeKubeletDropIn } = load<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
+    const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
+    const { removeKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
     // No kubelet restart here: restarting without a drain is exactly what the
     // rollout avoids. The kubelet drops the reservations at its next restart.
     await removeKubeletDropIn(session({ ...props.target, privateKey: props.privateKey }), props.path);

@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BundleFile } from "../plan/kubeadm/bundle";
 import type { SshTarget } from "../ssh/types";
 import type { KeylessTarget } from "./HostPrepProvider";
+import { loadModule } from "./providerModules";
 
 export interface OfflineBundleState {
   node: string;
@@ -33,9 +34,6 @@ export interface OfflineBundleState {
 const MODULES = {
   executor: require.resolve("../ssh/executor"),
   offlineBundle: require.resolve("../ssh/offlineBundle"),
-  tsNode: require.resolve("ts-node"),
-  // Without it ts-node falls back to its own defaults (module NodeNext), which this code does not compile under.
-  tsconfig: require.resolve("../../tsconfig.json"),
 };
 
 const TARGET_FIELDS = ["address", "port", "user", "hostKey"] as const;
@@ -82,8 +80,8 @@ export class OfflineBundleProvider implements pulumi.dynamic.ResourceProvider {
    * file list, so one removed or altered by hand makes the next `up` send it again.
    */
   async read(id: string, props: OfflineBundleState): Promise<pulumi.dynamic.ReadResult<OfflineBundleState>> {
-    const { session } = this.load<typeof import("../ssh/executor")>(this.modules.executor);
-    const { filesAlreadyOnHost } = this.load<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
+    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
+    const { filesAlreadyOnHost } = loadModule<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
     const present = await filesAlreadyOnHost(session(this.target(props)), { kubernetesVersion: props.kubernetesVersion, files: props.files });
     const state = { ...props, files: props.files.filter((f) => present.has(f.path)) };
     const { sent: _last, ...inputs } = state;
@@ -99,21 +97,13 @@ export class OfflineBundleProvider implements pulumi.dynamic.ResourceProvider {
    */
   async delete(): Promise<void> {}
 
-  private load<T>(path: string): T {
-    // The program runs TypeScript through ts-node; the provider process may not.
-    if (path.endsWith(".ts") && !require.extensions[".ts"]) {
-      require(this.modules.tsNode).register({ transpileOnly: true, project: this.modules.tsconfig });
-    }
-    return require(path) as T;
-  }
-
   private target(s: OfflineBundleState): SshTarget {
     return { ...s.target, ...(s.privateKey !== undefined ? { privateKey: s.privateKey } : {}) };
   }
 
   private async upload(inputs: OfflineBundleState): Promise<OfflineBundleState> {
-    const { session } = this.load<typeof import("../ssh/executor")>(this.modules.executor);
-    const { readLocalBundle, uploadBundle } = this.load<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
+    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
+    const { readLocalBundle, uploadBundle } = loadModule<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
     const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const t = inputs.target;
     const where = `${t.name} (${t.address}:${t.port})`;

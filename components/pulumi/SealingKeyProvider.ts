@@ -5,6 +5,9 @@
 // Dynamic resources always carry the `pulumi-nodejs` package in their type
 // token, so this one is `pulumi-nodejs:dynamic/gitops:SealingKey`.
 import * as pulumi from "@pulumi/pulumi";
+import { loadModule } from "./providerModules";
+
+const X509 = require.resolve("../plan/x509");
 
 export interface SealingKeyArgs {
   /** Subject common name of the certificate. Default: `sealed-secrets`. */
@@ -33,7 +36,7 @@ export async function generateSealingKey(inputs: SealingKeyInputs): Promise<Seal
   // Imported here, not at the top: the provider is serialized into the
   // program's state and these modules are loaded again where it runs.
   const crypto: typeof import("node:crypto") = require("node:crypto");
-  const { selfSignedCertificate } = require("../plan/x509") as typeof import("../plan/x509");
+  const { selfSignedCertificate } = loadModule<typeof import("../plan/x509")>(X509);
   const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: inputs.keyBits });
   const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   // Whole seconds: certificates carry no fractions, and the outputs should
@@ -49,9 +52,8 @@ export async function generateSealingKey(inputs: SealingKeyInputs): Promise<Seal
 
 export const sealingKeyProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: SealingKeyInputs) {
-    const { generateSealingKey: generate } = require("./SealingKeyProvider") as typeof import("./SealingKeyProvider");
     const crypto: typeof import("node:crypto") = require("node:crypto");
-    const outs = await generate(inputs);
+    const outs = await generateSealingKey(inputs);
     // The certificate fingerprint names the key without revealing anything.
     return { id: new crypto.X509Certificate(outs.certificatePem).fingerprint256.replace(/:/g, "").toLowerCase(), outs };
   },

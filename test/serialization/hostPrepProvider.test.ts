@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPrepProvider, type HostPrepState } from "../../components/pulumi/HostPrepProvider";
+import { callInPlainNode } from "../support/plainNode";
 
 test("the HostPrep provider serializes the way pulumi.dynamic does, and the result still works", async () => {
   const sf = await pulumi.runtime.serializeFunction(() => hostPrepProvider, { allowSecrets: true });
@@ -12,8 +13,8 @@ test("the HostPrep provider serializes the way pulumi.dynamic does, and the resu
   for (const method of ["check", "diff", "create", "update", "read", "delete"]) {
     assert.match(sf.text, new RegExp(`\\b${method}\\b`), `method ${method} missing from the serialized provider`);
   }
-  assert.match(sf.text, /require\(MODULES\.executor\)/);
-  assert.match(sf.text, /\/components\/pulumi\/\.\.\/ssh\/runSteps/);
+  assert.match(sf.text, /loadModule\)\(MODULES\.executor\)/);
+  assert.match(sf.text, /"\/[^"]*\/components\/ssh\/runSteps\.ts"/);
   assert.doesNotMatch(sf.text, /NodeSSH|ssh2/);
 
   const mod: { exports?: { handler?: () => typeof hostPrepProvider } } = {};
@@ -35,4 +36,15 @@ test("the HostPrep provider serializes the way pulumi.dynamic does, and the resu
   // check leaves inputs alone while they are unknown (preview with computed inputs).
   const unknown = { ...state, target: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" as never, pendingSteps: undefined };
   assert.deepEqual(await provider.check!(state, unknown), { inputs: unknown });
+});
+
+test("in plain node from another directory (as in the engine's provider host) create loads its modules and reaches the executor", async () => {
+  const state: HostPrepState = {
+    node: "probe",
+    // No key and port 1 on loopback: the executor's own error proves executor and runSteps were loaded and ran.
+    target: { name: "probe", address: "127.0.0.1", port: 1, user: "root", hostKey: "ssh-ed25519 AAAA", connectTimeoutSeconds: 1, connectRetries: 0, commandTimeoutSeconds: 5 },
+    steps: [{ id: "prep/x", title: "x", probe: "true", apply: "true" }],
+  };
+  const r = (await callInPlainNode(hostPrepProvider, "create", state)) as { error?: string };
+  assert.match(r.error ?? "", /^probe \(127\.0\.0\.1:1\): connecting: /);
 });

@@ -18,8 +18,8 @@ test("the KubeletConfig provider serializes the way pulumi.dynamic does, with mo
     assert.match(sf.text, new RegExp(`\\b${method}\\b`), `method ${method} missing from the serialized provider`);
   }
   // Modules are loaded at run time by absolute path, not captured.
-  assert.match(sf.text, /load\(MODULES\.executor\)/);
-  assert.match(sf.text, /\/components\/pulumi\/\.\.\/ssh\/executor/);
+  assert.match(sf.text, /loadModule\)\(MODULES\.executor\)/);
+  assert.match(sf.text, /"\/[^"]*\/components\/ssh\/executor\.ts"/);
   assert.doesNotMatch(sf.text, /NodeSSH|ssh2/);
 
   // The text evaluates back to a provider with every method.

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { generateSealingKey, sealingKeyProvider } from "../../components/pulumi/SealingKeyProvider";
 import { parseSealingKey } from "../../components/plan/sealedSecrets";
+import { callInPlainNode } from "../support/plainNode";
 
 test("the SealingKey provider serializes like pulumi.dynamic serializes it", async () => {
   const sf = await pulumi.runtime.serializeFunction(() => sealingKeyProvider, { allowSecrets: true });
@@ -13,7 +14,7 @@ test("the SealingKey provider serializes like pulumi.dynamic serializes it", asy
   assert.equal(sf.containsSecrets, false);
   // Modules are loaded inside the methods, not captured.
   assert.match(sf.text, /require\("node:crypto"\)/);
-  assert.match(sf.text, /require\("\.\/SealingKeyProvider"\)/);
+  assert.match(sf.text, /"\/[^"]*\/components\/plan\/x509\.ts"/);
 });
 
 test("each provider method serializes on its own", async () => {
@@ -38,4 +39,13 @@ test("diff never asks for a new key", async () => {
   const olds = await generateSealingKey({ commonName: "sealed-secrets", validityDays: 1, keyBits: 2048 });
   const d = await sealingKeyProvider.diff!("id", olds, { commonName: "other", validityDays: 30, keyBits: 4096 });
   assert.deepEqual(d, { changes: false });
+});
+
+test("in plain node from another directory (as in the engine's provider host) create generates a matching pair", async () => {
+  const r = (await callInPlainNode(sealingKeyProvider, "create", { commonName: "sealed-secrets", validityDays: 1, keyBits: 2048 })) as {
+    error?: string;
+    outs: { certificatePem: string; privateKeyPem: string };
+  };
+  assert.equal(r.error, undefined);
+  parseSealingKey(r.outs.certificatePem + r.outs.privateKeyPem); // throws unless the pair matches
 });
