@@ -47,8 +47,9 @@ export interface PlanInputs {
 }
 
 export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
-  const kubelet = kubeletPlans(spec, inventory(spec), inputs.nodeSizes);
-  const nodes = inventory(spec).map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
+  const nodeList = inventory(spec);
+  const kubelet = kubeletPlans(spec, nodeList, inputs.nodeSizes);
+  const nodes = nodeList.map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,
