@@ -10,6 +10,7 @@ import { parseCidrV4, secretRef, type SecretRef } from "./fields";
 import { gitops, sealedSecrets, type GitopsConfig, type SealedSecretsConfig } from "./gitops";
 import { host, type HostConfig } from "./hosts";
 import { kubelet, type KubeletConfig } from "./kubelet";
+import { includes, layers, type Layer } from "./layers";
 import { ssh, type SshConfig } from "./ssh";
 
 /** Secrets are read by name from the stack's encrypted config, never parsed here. */
@@ -21,6 +22,7 @@ export const SECRETS = {
 export type SecretName = keyof typeof SECRETS;
 
 export const sections = {
+  layers,
   ssh,
   hosts: z.array(z.unknown()).min(1, { error: "needs at least one host" }).describe("The machines of the cluster. Required."),
   cluster,
@@ -43,18 +45,30 @@ export type HostSpec = HostConfig & { port: number; user: string };
 
 export interface StackSpec {
   stack: string;
+  /** How far `pulumi up` goes; the layers above it are not built. */
+  layers: Layer;
   ssh: SshConfig;
   hosts: HostSpec[];
   cluster: ClusterConfig;
   diskBenchmark: DiskBenchmarkConfig;
   kubelet: KubeletConfig;
-  gitops: GitopsConfig;
+  /** Absent only on a stack whose `layers` stops before GitOps. */
+  gitops?: GitopsConfig;
   sealedSecrets: SealedSecretsConfig;
   etcdSnapshots: EtcdSnapshotsConfig;
   secrets: Partial<Record<SecretName, SecretRef>>;
 }
 
+/** A stack that has a GitOps section: what the GitOps plan is built from. */
+export type GitopsStackSpec = StackSpec & { gitops: GitopsConfig };
+
+/** The stack as a GitOps stack, when its layers reach GitOps (then gitops is always there). */
+export function gitopsSpec(spec: StackSpec): GitopsStackSpec | undefined {
+  return spec.gitops && includes(spec.layers, "gitops") ? (spec as GitopsStackSpec) : undefined;
+}
+
 type Parsed = {
+  layers?: Layer;
   ssh?: SshConfig;
   hosts?: (HostConfig | undefined)[];
   cluster?: ClusterConfig;
@@ -88,13 +102,16 @@ export function parseStack(stackName: string, raw: Record<string, unknown>): Sta
     return undefined;
   };
 
+  parsed.layers = parseSection("layers", layers, raw.layers);
   parsed.ssh = parseSection("ssh", ssh, raw.ssh);
   parsed.cluster = parseSection("cluster", cluster, raw.cluster);
   parsed.diskBenchmark = parseSection("diskBenchmark", diskBenchmark, raw.diskBenchmark);
   parsed.kubelet = parseSection("kubelet", kubelet, raw.kubelet);
-  if (raw.gitops === undefined) {
-    problems.push("gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from");
-  } else {
+  // A stack that stops below the GitOps layer may leave gitops out; the plan
+  // still renders it (from a placeholder-free default) only when it is given.
+  if (raw.gitops === undefined && includes(parsed.layers ?? "gitops", "gitops")) {
+    problems.push(`gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from (or set layers: "hosts" or "kubernetes" to stop before GitOps)`);
+  } else if (raw.gitops !== undefined) {
     parsed.gitops = parseSection("gitops", gitops, raw.gitops);
   }
   parsed.sealedSecrets = parseSection("sealedSecrets", sealedSecrets, raw.sealedSecrets);
@@ -119,12 +136,13 @@ export function parseStack(stackName: string, raw: Record<string, unknown>): Sta
   const sshConfig = parsed.ssh!;
   return {
     stack: stackName,
+    layers: parsed.layers!,
     ssh: sshConfig,
     hosts: parsed.hosts!.map((h) => ({ ...h!, port: h!.port ?? sshConfig.port, user: h!.user ?? sshConfig.user })),
     cluster: parsed.cluster!,
     diskBenchmark: parsed.diskBenchmark!,
     kubelet: parsed.kubelet!,
-    gitops: parsed.gitops!,
+    ...(parsed.gitops ? { gitops: parsed.gitops } : {}),
     sealedSecrets: parsed.sealedSecrets!,
     etcdSnapshots: parsed.etcdSnapshots!,
     secrets: parsed.secrets,

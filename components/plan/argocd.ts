@@ -4,7 +4,7 @@
 // switches and the controller tuning are plain values instead of patches to
 // a few thousand lines of YAML, and an air-gapped site points `chartPath` at
 // a local .tgz. The chart renders the same manifests upstream publishes.
-import type { StackSpec } from "../config/schema";
+import type { GitopsStackSpec } from "../config/schema";
 import { ARGOCD_NAMESPACE } from "./rootApp";
 
 export const ARGOCD_CHART = { name: "argo-cd", repo: "https://argoproj.github.io/argo-helm" } as const;
@@ -26,13 +26,13 @@ export interface HaDecision {
 }
 
 /** Hosts whose own taints keep ordinary pods away do not count towards HA. */
-export function eligibleNodes(spec: StackSpec): string[] {
+export function eligibleNodes(spec: GitopsStackSpec): string[] {
   return spec.hosts
     .filter((h) => !h.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute"))
     .map((h) => h.name);
 }
 
-export function haDecision(spec: StackSpec): HaDecision {
+export function haDecision(spec: GitopsStackSpec): HaDecision {
   const n = eligibleNodes(spec).length;
   const mode = spec.gitops.argocd.ha;
   if (mode === "off") return { ha: false, eligibleNodes: n, reason: "gitops.argocd.ha is off: single replicas" };
@@ -56,7 +56,7 @@ export function haDecision(spec: StackSpec): HaDecision {
 }
 
 /** Helm values for the argo-cd chart (keys as in the chart's values.yaml). */
-export function argocdValues(spec: StackSpec) {
+export function argocdValues(spec: GitopsStackSpec) {
   const a = spec.gitops.argocd;
   const { ha } = haDecision(spec);
   const replicas = ha ? 2 : 1;
@@ -126,6 +126,6 @@ export function repositorySecret(repoUrl: string, sshPrivateKey: string) {
 }
 
 /** Whether the stack needs a repository Secret: an SSH URL with a deploy key. */
-export function needsRepositorySecret(spec: StackSpec): boolean {
+export function needsRepositorySecret(spec: GitopsStackSpec): boolean {
   return isSshRepoUrl(spec.gitops.repoUrl) && !!spec.secrets.deployKey;
 }

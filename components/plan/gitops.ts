@@ -1,7 +1,7 @@
 // The GitOps slice of the plan: what the GitOps component installs, in
 // order, as data. Secret values are not here; the manifests that carry them
 // are built from this plan plus the secret (see argocd.ts, sealedSecrets.ts).
-import type { StackSpec } from "../config/schema";
+import type { GitopsStackSpec } from "../config/schema";
 import { ARGOCD_CHART, argocdValues, haDecision, needsRepositorySecret, REPOSITORY_SECRET_NAME, type HaDecision } from "./argocd";
 import { ARGOCD_NAMESPACE } from "./rootApp";
 import { SEALED_SECRETS_CHART, sealedSecretsValues, SEALING_KEY_SECRET_NAME } from "./sealedSecrets";
@@ -27,7 +27,7 @@ export interface GitopsPlan {
   rootAppWait?: { timeoutSeconds: number };
 }
 
-export function gitopsPlan(spec: StackSpec): GitopsPlan {
+export function gitopsPlan(spec: GitopsStackSpec): GitopsPlan {
   const g = spec.gitops;
   const s = spec.sealedSecrets;
   return {

@@ -1,6 +1,7 @@
 // The plan: everything `pulumi up` will apply, as data. Pure and
 // deterministic: no Pulumi, no SSH, no clock, no randomness.
-import type { StackSpec } from "../config/schema";
+import type { Layer } from "../config/layers";
+import { gitopsSpec, type StackSpec } from "../config/schema";
 import { gitopsPlan, type GitopsPlan } from "./gitops";
 import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
 import { etcdSnapshotPlan } from "./etcdSnapshot";
@@ -24,11 +25,14 @@ export interface NodePlan extends InventoryNode {
 
 export interface ClusterPlan {
   name: string;
+  /** How far `pulumi up` goes (`layers`): the parts above it are planned but not applied. */
+  layers: Layer;
   /** Node names in the order they enter the cluster. */
   joinOrder: string[];
-  rootApp: ReturnType<typeof rootApplication>;
-  /** Argo CD, sealed-secrets and their key: what the GitOps component installs. */
-  gitops: GitopsPlan;
+  /** The root App-of-Apps; absent when the stack stops before GitOps. */
+  rootApp?: ReturnType<typeof rootApplication>;
+  /** Argo CD, sealed-secrets and their key: what the GitOps component installs; absent when the stack stops before GitOps. */
+  gitops?: GitopsPlan;
   /** The Kubernetes install: packages, endpoint, init/join/remove scripts. */
   kubeadm: KubeadmClusterPlan;
 }
@@ -49,15 +53,16 @@ export interface PlanInputs {
 export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
   const nodeList = inventory(spec);
   const kubelet = kubeletPlans(spec, nodeList, inputs.nodeSizes);
+  const gitops = gitopsSpec(spec);
   const nodes = nodeList.map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,
     cluster: {
       name: spec.cluster.name,
+      layers: spec.layers,
       joinOrder: nodes.map((n) => n.name),
-      rootApp: rootApplication(spec),
-      gitops: gitopsPlan(spec),
+      ...(gitops ? { rootApp: rootApplication(gitops), gitops: gitopsPlan(gitops) } : {}),
       kubeadm: planKubeadm(spec, nodes, inputs.kubeadm),
     },
   };

@@ -1,4 +1,4 @@
-import type { StackSpec } from "../config/schema";
+import type { GitopsStackSpec } from "../config/schema";
 
 export const ARGOCD_NAMESPACE = "argocd";
 
@@ -8,7 +8,7 @@ export const ARGOCD_NAMESPACE = "argocd";
  * selfHeal is always on (hand edits are reverted); prune follows the stack's
  * policy because deleting what disappears from git is the dangerous part.
  */
-export function rootApplication(spec: StackSpec) {
+export function rootApplication(spec: GitopsStackSpec) {
   const g = spec.gitops;
   return {
     apiVersion: "argoproj.io/v1alpha1",

@@ -38,12 +38,14 @@ export interface ClusterArgs {
 export class Cluster extends pulumi.ComponentResource {
   readonly nodes: Node[];
   readonly kubelet: KubeletRollout;
-  readonly kubernetes: KubernetesCluster;
+  /** Absent when the stack's `layers` is "hosts". */
+  readonly kubernetes?: KubernetesCluster;
   /** Air-gapped mode: the bundle's copy on each node, by node name; empty otherwise. */
   readonly offlineBundles: Record<string, OfflineBundle>;
   /** The scheduled etcd snapshot, per control plane. */
   readonly etcdSnapshots: HostPrep[];
-  readonly gitops: GitOps;
+  /** Absent when the stack's `layers` stops before GitOps. */
+  readonly gitops?: GitOps;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:cluster:Cluster", name, {}, opts);
@@ -88,7 +90,15 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.kubernetes = new KubernetesCluster(
+    // `layers` stops the stack here for a hosts-only run: prepared,
+    // benchmarked, kubelet files written, nothing of Kubernetes.
+    this.etcdSnapshots = [];
+    if (plan.cluster.layers === "hosts") {
+      this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });
+      return;
+    }
+
+    const kubernetes = new KubernetesCluster(
       `${name}-k8s`,
       {
         plan: plan.cluster.kubeadm,
@@ -107,27 +117,32 @@ export class Cluster extends pulumi.ComponentResource {
 
     // The snapshot timer uses the etcd client certificates kubeadm creates,
     // so it goes on once the node is in the cluster.
+    this.kubernetes = kubernetes;
     this.etcdSnapshots = plan.nodes
       .filter((n) => n.etcdSnapshot.length > 0)
       .map((n) => {
-        const joined = this.kubernetes.commands[n.initializes ? `${n.name}-kubeadm-init` : `${n.name}-kubeadm-join`];
+        const joined = kubernetes.commands[n.initializes ? `${n.name}-kubeadm-init` : `${n.name}-kubeadm-join`];
         return new HostPrep(
           `${n.name}-etcd-snapshots`,
           { node: n.name, target: keyless(n.name), steps: n.etcdSnapshot, virt: args.facts?.[n.name]?.virt, ...dynamicKey },
-          { parent: this, dependsOn: joined ? [joined] : [this.kubernetes] },
+          { parent: this, dependsOn: joined ? [joined] : [kubernetes] },
         );
       });
 
+    if (!plan.cluster.gitops || !plan.cluster.rootApp) {
+      this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });
+      return;
+    }
     this.gitops = new GitOps(
       `${name}-gitops`,
       {
         plan: plan.cluster.gitops,
         rootApp: plan.cluster.rootApp,
-        kubeconfig: this.kubernetes.kubeconfig,
+        kubeconfig: kubernetes.kubeconfig,
         ...(args.deployKey !== undefined ? { deployKey: args.deployKey } : {}),
         ...(args.sealingKey !== undefined ? { sealingKey: args.sealingKey } : {}),
       },
-      { parent: this, dependsOn: [this.kubernetes] },
+      { parent: this, dependsOn: [kubernetes] },
     );
 
     this.registerOutputs({ nodes: this.nodes.map((n) => n.name) });

@@ -15,9 +15,9 @@ import { SealingKey } from "./SealingKeyProvider";
 
 export interface GitOpsArgs {
   /** The GitOps slice of the plan, `plan.cluster.gitops`. Required. */
-  plan: Plan["cluster"]["gitops"];
+  plan: NonNullable<Plan["cluster"]["gitops"]>;
   /** The root App-of-Apps manifest, `plan.cluster.rootApp`. Required. */
-  rootApp: Plan["cluster"]["rootApp"];
+  rootApp: NonNullable<Plan["cluster"]["rootApp"]>;
   /** Admin kubeconfig of the cluster. Treated as a secret whether or not it is one. Required. */
   kubeconfig: pulumi.Input<string>;
   /** Private SSH deploy key for the repo (the `deployKey` secret). Required when `plan.repository` is set. Default: none. */

@@ -35,20 +35,25 @@ export function buildStack(inputs: StackInputs) {
   return {
     cluster,
     outputs: {
-      endpoint: cluster.kubernetes.endpoint,
-      nodes: cluster.kubernetes.nodes,
-      /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets`. */
-      kubeconfig: cluster.kubernetes.kubeconfig,
+      layers: spec.layers,
+      nodes: cluster.kubernetes?.nodes ?? cluster.nodes.map((n) => n.name),
+      ...(cluster.kubernetes && {
+        endpoint: cluster.kubernetes.endpoint,
+        /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets`. */
+        kubeconfig: cluster.kubernetes.kubeconfig,
+      }),
       /** Per node: which preparation steps the last preview/up found pending. */
       pendingSteps: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.prep.pendingSteps])),
       /** Per node: the etcd disk benchmark (secret-free). */
       diskBenchmarks: Object.fromEntries(cluster.nodes.map((n) => [n.name, n.benchmark.result])),
       /** Per node: why the kubelet reservations are what they are. */
       kubeletReservations: Object.fromEntries(plan.nodes.map((n) => [n.name, n.kubelet.explanation])),
-      /** The sealed-secrets key (secret): copy it into the disaster-recovery stack. */
-      sealingKey: cluster.gitops.sealingKey,
-      /** The public sealing certificate, for `kubeseal --cert`. */
-      sealingCertificate: cluster.gitops.sealingCertificate,
+      ...(cluster.gitops && {
+        /** The sealed-secrets key (secret): copy it into the disaster-recovery stack. */
+        sealingKey: cluster.gitops.sealingKey,
+        /** The public sealing certificate, for `kubeseal --cert`. */
+        sealingCertificate: cluster.gitops.sealingCertificate,
+      }),
     },
   };
 }

@@ -37,8 +37,9 @@ export function renderPlan(plan: Plan): RenderedFiles {
     });
   }
   files.set("cluster/join-order.yaml", toYaml({ joinOrder: plan.cluster.joinOrder }));
-  files.set("cluster/root-app.yaml", toYaml(plan.cluster.rootApp));
-  for (const [rel, content] of renderGitops(plan.cluster.gitops)) files.set(rel, content);
+  files.set("cluster/layers.yaml", toYaml({ layers: plan.cluster.layers }));
+  if (plan.cluster.rootApp) files.set("cluster/root-app.yaml", toYaml(plan.cluster.rootApp));
+  if (plan.cluster.gitops) for (const [rel, content] of renderGitops(plan.cluster.gitops)) files.set(rel, content);
   for (const [rel, content] of renderKubeadm(plan.cluster.kubeadm)) files.set(rel, content);
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -24,11 +24,12 @@ function gitops(name: string, o: Parameters<typeof gitopsStack>[0], sealingKey?:
   const spec = gitopsStack(o);
   if (sealedNamespace) spec.sealedSecrets.namespace = sealedNamespace;
   const plan = buildPlan(spec);
+  const gitops = plan.cluster.gitops!;
   return new GitOps(name, {
-    plan: plan.cluster.gitops,
-    rootApp: plan.cluster.rootApp,
+    plan: gitops,
+    rootApp: plan.cluster.rootApp!,
     kubeconfig: KUBECONFIG,
-    ...(plan.cluster.gitops.repository ? { deployKey: DEPLOY_KEY } : {}),
+    ...(gitops.repository ? { deployKey: DEPLOY_KEY } : {}),
     ...(sealingKey ? { sealingKey } : {}),
   });
 }
@@ -165,7 +166,7 @@ test("waitForHealthy: the root app waits for Synced and Healthy, bounded by the 
 test("an SSH repo without the deploy key is refused when the component is built", () => {
   const plan = buildPlan(gitopsStack({ nodes: 1 }));
   assert.throws(
-    () => new GitOps("nokey", { plan: plan.cluster.gitops, rootApp: plan.cluster.rootApp, kubeconfig: KUBECONFIG }),
+    () => new GitOps("nokey", { plan: plan.cluster.gitops!, rootApp: plan.cluster.rootApp!, kubeconfig: KUBECONFIG }),
     /nokey: gitops.repoUrl git@git.example.net:org\/cluster.git needs the deploy key/,
   );
 });

@@ -65,8 +65,8 @@ test("ordering: prep before the benchmark and the kubelet file; every gate befor
 });
 
 test("outputs: the kubeconfig and the sealing key are secret", async () => {
-  assert.equal(await pulumi.isSecret(outputs.kubeconfig), true);
-  assert.equal(await pulumi.isSecret(outputs.sealingKey), true);
-  assert.equal(outputs.endpoint.length > 0, true);
+  assert.equal(await pulumi.isSecret(outputs.kubeconfig!), true);
+  assert.equal(await pulumi.isSecret(outputs.sealingKey!), true);
+  assert.equal(outputs.endpoint!.length > 0, true);
   assert.deepEqual(Object.keys(outputs.kubeletReservations), NODES);
 });

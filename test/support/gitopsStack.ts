@@ -1,5 +1,5 @@
 // Small stacks for the GitOps tests: N hosts, an SSH or HTTPS repo, optional taints.
-import { parseStack, type StackSpec } from "../../components/config/schema";
+import { gitopsSpec, parseStack, type GitopsStackSpec } from "../../components/config/schema";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
 export const KNOWN_HOSTS = "git.example.net ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
@@ -15,7 +15,7 @@ export interface StackOptions {
   gitops?: Record<string, unknown>;
 }
 
-export function gitopsStack(o: StackOptions = {}): StackSpec {
+export function gitopsStack(o: StackOptions = {}): GitopsStackSpec {
   const n = o.nodes ?? 3;
   const hosts = Array.from({ length: n }, (_, i) => ({
     name: `n-${i + 1}`,
@@ -38,5 +38,7 @@ export function gitopsStack(o: StackOptions = {}): StackSpec {
     ...(o.https ? {} : { deployKey: { secret: "deployKey" } }),
     ...(o.sealingKey ? { sealingKey: { secret: "sealingKey" } } : {}),
   };
-  return parseStack("t", raw);
+  const spec = gitopsSpec(parseStack("t", raw));
+  if (!spec) throw new Error("gitopsStack: the test stack has no GitOps layer");
+  return spec;
 }

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { ConfigError } from "../../components/config/errors";
 import { rawConfigFromEngine, rawConfigFromStackFile } from "../../components/config/load";
 import { parseStack } from "../../components/config/schema";
+import { buildPlan } from "../../components/plan";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
 
@@ -43,10 +44,11 @@ test("a valid config gets its defaults from the schema", () => {
   assert.equal(spec.diskBenchmark.warnP99Ms, 10);
   assert.equal(spec.diskBenchmark.failP99Ms, 20);
   assert.equal(spec.kubelet.policy, "sized");
-  assert.equal(spec.gitops.path, "applications");
-  assert.equal(spec.gitops.prune, false);
-  assert.equal(spec.gitops.argocd.statusProcessors, 20);
-  assert.equal(spec.gitops.argocd.operationProcessors, 10);
+  assert.equal(spec.layers, "gitops");
+  assert.equal(spec.gitops?.path, "applications");
+  assert.equal(spec.gitops?.prune, false);
+  assert.equal(spec.gitops?.argocd.statusProcessors, 20);
+  assert.equal(spec.gitops?.argocd.operationProcessors, 10);
 });
 
 test("host settings inherit ssh.user and ssh.port unless set per host", () => {
@@ -135,9 +137,32 @@ const BAD: [string, (c: Record<string, any>) => void, string[]][] = [
     ['kubelet.groups.big: no host is in group "big": set hosts[].group: big on its hosts, or remove the override']],
   ["wrong type", (c) => { c.diskBenchmark = { runs: "three" }; },
     ['diskBenchmark.runs: expected a number, got the text "three"']],
+  ["unknown layer", (c) => { c.layers = "argocd"; },
+    ['layers: "argocd" is not a layer: use "hosts" (prepare and benchmark hosts only), "kubernetes" (hosts, then Kubernetes) or "gitops" (everything)']],
+  ["no gitops section on a stack that goes up to GitOps", (c) => { delete c.gitops; },
+    ['gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from (or set layers: "hosts" or "kubernetes" to stop before GitOps)']],
   ["relative etcd data dir", (c) => { c.hosts[0].etcdDataDir = "var/lib/etcd"; },
     ['hosts[0].etcdDataDir: "var/lib/etcd" is not an absolute path: start it with "/"']],
 ];
+
+test("a hosts-only stack needs no gitops section, and its plan has no GitOps part", () => {
+  const raw = valid();
+  delete raw.gitops;
+  raw.layers = "hosts";
+  const spec = parseStack("t", raw);
+  assert.equal(spec.layers, "hosts");
+  assert.equal(spec.gitops, undefined);
+  const plan = buildPlan(spec);
+  assert.equal(plan.cluster.layers, "hosts");
+  assert.equal(plan.cluster.gitops, undefined);
+  assert.equal(plan.cluster.rootApp, undefined);
+});
+
+test("a kubernetes-layer stack with a gitops section still plans no GitOps", () => {
+  const plan = buildPlan(parseStack("t", { ...valid(), layers: "kubernetes" }));
+  assert.equal(plan.cluster.gitops, undefined);
+  assert.ok(plan.cluster.kubeadm.nodes.length > 0);
+});
 
 for (const [what, breakIt, expected] of BAD) {
   test(`bad config: ${what}`, () => {

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { test } from "node:test";
 import YAML from "yaml";
 import { loadStackFile } from "../../components/config/load";
+import { gitopsSpec } from "../../components/config/schema";
 import { buildPlan } from "../../components/plan";
 import { repositorySecret } from "../../components/plan/argocd";
 import { rootApplication } from "../../components/plan/rootApp";
@@ -24,7 +25,7 @@ async function models(): Promise<{ Application: Ctor; Secret: Ctor }> {
   return { Application: argo.Application, Secret: core.Secret };
 }
 
-const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
+const spec = gitopsSpec(loadStackFile(resolve(__dirname, "../../stacks"), "example"))!;
 const rendered = renderPlan(buildPlan(spec));
 
 test("the rendered root Application is valid against Argo CD's Application CRD schema", async () => {
