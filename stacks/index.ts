@@ -3,7 +3,10 @@
 // host that fails it stops the run before any host is changed.
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../components/config/errors";
 import { rawConfigFromEngine } from "../components/config/load";
+import { PreflightError } from "../components/plan/preflight";
+import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
 import { hostFacts, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
 import { buildStack } from "../components/pulumi/program";
@@ -11,6 +14,18 @@ import { readLocalBundle } from "../components/ssh/offlineBundle";
 import { expandHome } from "../components/ssh/executor";
 
 export = async () => {
+  try {
+    return await program();
+  } catch (e) {
+    // A mistake in the stack config or a host that failed preflight is
+    // reported as ironroot words it, without a stack trace; anything else is
+    // a bug and keeps its trace.
+    if (e instanceof ConfigError || e instanceof PreflightError || e instanceof HostError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+};
+
+async function program() {
   const spec = parseStack(pulumi.getStack(), rawConfigFromEngine(pulumi.runtime.allConfig()));
   const config = new pulumi.Config("ironroot");
   const secretKey = await sshPrivateKeyFromConfig();
@@ -20,7 +35,7 @@ export = async () => {
   if (secretKey !== undefined) ssh = { privateKey: config.requireSecret("sshPrivateKey") };
   else if (spec.ssh.privateKeyPath) ssh = { privateKey: pulumi.secret(readFileSync(expandHome(spec.ssh.privateKeyPath), "utf8")) };
   else if (process.env.SSH_AUTH_SOCK) ssh = { agentSocket: process.env.SSH_AUTH_SOCK };
-  else throw new Error("ssh.agent: true, but SSH_AUTH_SOCK is not set: start an agent (`eval $(ssh-agent)`, `ssh-add`) or use ssh.privateKeyPath");
+  else throw new pulumi.RunError("ssh.agent: true, but SSH_AUTH_SOCK is not set: start an agent (`eval $(ssh-agent)`, `ssh-add`) or use ssh.privateKeyPath");
 
   const bundle = spec.cluster.offlineBundleDir
     ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
@@ -30,10 +45,9 @@ export = async () => {
     spec,
     facts,
     ssh,
-    keyFromSecret: secretKey !== undefined,
     deployKey: config.getSecret("deployKey"),
     sealingKey: config.getSecret("sealingKey"),
     planInputs: bundle ? { kubeadm: { bundle } } : {},
   });
   return outputs;
-};
+}

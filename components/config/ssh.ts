@@ -33,3 +33,27 @@ export const ssh = z
   .describe("How ironroot reaches the hosts.");
 
 export type SshConfig = z.output<typeof ssh>;
+
+/** How ironroot authenticates to hosts: one of the three key sources of the stack config. */
+export type SshCredentials = { privateKey: string } | { privateKeyPath: string } | { agent: true };
+
+/**
+ * The credentials a stack's config names, read from it at the moment of use
+ * (so a rotated key is used by refresh and destroy too). `get` returns a raw
+ * config value by full key (`ironroot:ssh`), as the engine hands config to
+ * dynamic providers; secrets arrive decrypted.
+ */
+export function sshCredentials(get: (key: string) => string | undefined): SshCredentials {
+  const key = get("ironroot:sshPrivateKey");
+  if (key) return { privateKey: key };
+  const raw = get("ironroot:ssh");
+  let parsed: SshConfig;
+  try {
+    parsed = ssh.parse(raw === undefined ? {} : JSON.parse(raw));
+  } catch (e) {
+    throw new Error(`ssh: the stack config's ssh section cannot be read (${(e as Error).message}): run \`pulumi preview\` to see the problem named`);
+  }
+  if (parsed.privateKeyPath) return { privateKeyPath: parsed.privateKeyPath };
+  if (parsed.agent) return { agent: true };
+  throw new Error("ssh: no SSH key configured: set one of ssh.privateKeyPath, ssh.agent: true, or the sshPrivateKey secret");
+}

@@ -5,7 +5,8 @@ import type { Plan } from "../plan";
 import type { BundleManifest } from "../plan/kubeadm/bundle";
 import { keylessTarget } from "../ssh/executor";
 import { GitOps } from "./GitOps";
-import { HostPrep, type KeylessTarget } from "./HostPrepProvider";
+import type { HostAddress } from "../ssh/types";
+import { HostPrep } from "./HostPrepProvider";
 import { KubeletRollout } from "./KubeletRollout";
 import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
@@ -20,8 +21,6 @@ export interface ClusterArgs {
   facts?: Record<string, HostFacts>;
   /** SSH credentials for remote commands: key text (secret) or an agent socket. Required, one of them. */
   ssh: { privateKey?: pulumi.Input<string>; agentSocket?: string };
-  /** Whether the key came from the `sshPrivateKey` secret (then dynamic resources keep it, as a secret). Default: false. */
-  keyFromSecret?: boolean;
   /** The `deployKey` secret, for SSH repository URLs. Default: none. */
   deployKey?: pulumi.Input<string>;
   /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
@@ -50,13 +49,12 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:cluster:Cluster", name, {}, opts);
     const { spec, plan } = args;
-    // Dynamic resources reach hosts themselves: they get the key only when it
-    // is a stack secret; a key file or agent is found again at run time.
-    const dynamicKey = args.keyFromSecret && args.ssh.privateKey !== undefined ? { privateKey: args.ssh.privateKey } : {};
-    const keyless = (node: string): KeylessTarget => keylessTarget(spec, node);
+    // Dynamic resources keep where each host is, never how to log in: their
+    // providers read the key source from the stack config when they connect.
+    const keyless = (node: string): HostAddress => keylessTarget(spec, node);
 
     this.nodes = plan.nodes.map(
-      (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt, ...dynamicKey }, { parent: this }),
+      (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt }, { parent: this }),
     );
 
     // Air-gapped mode: the bundle is on every node, checked, before its
@@ -69,7 +67,7 @@ export class Cluster extends pulumi.ComponentResource {
       plan.nodes.forEach((n, i) => {
         this.offlineBundles[n.name] = new OfflineBundle(
           `${n.name}-offline-bundle`,
-          { node: n.name, target: keyless(n.name), bundleDir, kubernetesVersion: spec.cluster.kubernetesVersion, files, ...dynamicKey },
+          { node: n.name, target: keyless(n.name), bundleDir, kubernetesVersion: spec.cluster.kubernetesVersion, files },
           { parent: this, dependsOn: [this.nodes[i].prep] },
         );
       });
@@ -85,7 +83,6 @@ export class Cluster extends pulumi.ComponentResource {
         }),
         rollout: spec.kubelet.rollout,
         controlPlane: keyless(first.name),
-        ...dynamicKey,
       },
       { parent: this },
     );
@@ -124,7 +121,7 @@ export class Cluster extends pulumi.ComponentResource {
         const joined = kubernetes.commands[n.initializes ? `${n.name}-kubeadm-init` : `${n.name}-kubeadm-join`];
         return new HostPrep(
           `${n.name}-etcd-snapshots`,
-          { node: n.name, target: keyless(n.name), steps: n.etcdSnapshot, virt: args.facts?.[n.name]?.virt, ...dynamicKey },
+          { node: n.name, target: keyless(n.name), steps: n.etcdSnapshot, virt: args.facts?.[n.name]?.virt },
           { parent: this, dependsOn: joined ? [joined] : [kubernetes] },
         );
       });

@@ -1,16 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
 import type { DiskBenchmarkResult } from "../plan/diskResult";
-import type { SshTarget } from "../ssh/types";
-import { DiskBenchmarkRun } from "./DiskBenchmarkRun";
+import type { HostAddress } from "../ssh/types";
+import { DiskBenchmarkRun } from "./DiskBenchmarkProvider";
 
 export interface DiskBenchmarkArgs {
   /** This node's benchmark from the plan (`NodePlan.diskBenchmark`): script, thresholds, runs, trigger. Required. */
   plan: DiskBenchmarkPlan;
-  /** How to reach the node (`targetFor(spec, name)` without `privateKey`). Required. */
-  connection: Omit<SshTarget, "privateKey">;
-  /** Value of the `sshPrivateKey` secret when the stack uses it; stored only as a secret. Default: none (key file or agent). */
-  privateKey?: pulumi.Input<string>;
+  /** How to reach the node, without credentials (`keylessTarget`). Required. */
+  connection: HostAddress;
 }
 
 /**
@@ -28,15 +26,7 @@ export class DiskBenchmark extends pulumi.ComponentResource {
 
   constructor(name: string, args: DiskBenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:host:DiskBenchmark", name, {}, opts);
-    this.run = new DiskBenchmarkRun(
-      `${name}-run`,
-      {
-        connection: args.connection,
-        plan: args.plan,
-        ...(args.privateKey !== undefined ? { privateKey: pulumi.secret(args.privateKey) } : {}),
-      },
-      { parent: this, additionalSecretOutputs: ["privateKey"] },
-    );
+    this.run = new DiskBenchmarkRun(`${name}-run`, { connection: args.connection, plan: args.plan }, { parent: this });
     this.result = this.run.result;
     this.registerOutputs({ result: this.result });
   }

@@ -4,21 +4,19 @@
 // A failed gate makes create/update throw, so whatever depends on this
 // resource (Kubernetes) is never installed on a slow control-plane disk.
 //
-// Pulumi serializes this object into the deployment; it must capture no
-// native objects. Modules are loaded inside the methods, by absolute path,
-// because the serialized code runs from another directory.
-import type * as pulumi from "@pulumi/pulumi";
+// How this code reaches the engine, and where the SSH credentials come
+// from: hostResource.ts.
+import * as pulumi from "@pulumi/pulumi";
 import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
 import type { DiskBenchmarkResult } from "../plan/diskResult";
-import type { SshTarget } from "../ssh/types";
-import { loadModule } from "./providerModules";
+import { enforceDiskGate, runDiskBenchmark } from "../ssh/runDiskBenchmark";
+import type { HostAddress } from "../ssh/types";
+import { connect, HostResource, type ProviderFactory } from "./hostResource";
 
-/** What the provider receives. `privateKey` is a Pulumi secret and never reaches the outputs. */
+/** What the provider receives: where the node is and what to measure. */
 export interface DiskBenchmarkInputs {
-  /** How to reach the node, without the private key. */
-  connection: Omit<SshTarget, "privateKey">;
-  /** The `sshPrivateKey` secret's value, when the stack uses it. */
-  privateKey?: string;
+  /** How to reach the node, without credentials. */
+  connection: HostAddress;
   plan: DiskBenchmarkPlan;
 }
 
@@ -36,46 +34,33 @@ export interface DiskBenchmarkOutputs {
   result: DiskBenchmarkResult;
 }
 
-const MODULES = {
-  executor: require.resolve("../ssh/executor"),
-  run: require.resolve("../ssh/runDiskBenchmark"),
-};
-
-export class DiskBenchmarkProvider implements pulumi.dynamic.ResourceProvider {
-  constructor(private readonly modules: typeof MODULES = MODULES) {}
-
-  async diff(_id: string, olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.DiffResult> {
-    const now = rerunSettings(news);
-    const changed = RERUN_KEYS.filter((k) => JSON.stringify(olds.settings?.[k]) !== JSON.stringify(now[k]));
-    // An update, never a replace: there is nothing on the host to recreate.
-    return { changes: changed.length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
-  }
-
-  async create(inputs: DiskBenchmarkInputs): Promise<pulumi.dynamic.CreateResult<DiskBenchmarkOutputs>> {
-    return { id: `${inputs.plan.node}-disk-benchmark`, outs: await this.measure(inputs) };
-  }
-
-  async update(_id: string, _olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.UpdateResult<DiskBenchmarkOutputs>> {
-    return { outs: await this.measure(news) };
-  }
-
-  /** Nothing to delete on the host: the benchmark leaves no files. */
-  async delete(): Promise<void> {}
-
-  private async measure(inputs: DiskBenchmarkInputs): Promise<DiskBenchmarkOutputs> {
-    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
-    const { runDiskBenchmark, enforceDiskGate } = loadModule<typeof import("../ssh/runDiskBenchmark")>(this.modules.run);
-    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    const target: SshTarget = { ...inputs.connection, ...(inputs.privateKey !== undefined ? { privateKey: inputs.privateKey } : {}) };
-    const s = session(target);
+export const diskBenchmarkProvider: ProviderFactory = (credentials) => {
+  const measure = async (inputs: DiskBenchmarkInputs): Promise<DiskBenchmarkOutputs> => {
+    const s = connect(inputs.connection, credentials);
     const result = await runDiskBenchmark(s, inputs.plan, {
-      onProgress: (line) => log.info(`${inputs.plan.node}: ${line}`),
+      onProgress: (line) => pulumi.log.info(`${inputs.plan.node}: ${line}`),
     });
-    if (result.verdict === "warn" || result.verdict === "override") log.warn(`${inputs.plan.node}: ${result.message}`);
+    if (result.verdict === "warn" || result.verdict === "override") pulumi.log.warn(`${inputs.plan.node}: ${result.message}`);
     enforceDiskGate(s, result);
     return { settings: rerunSettings(inputs), result };
-  }
-}
+  };
+  return {
+    async diff(_id: string, olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.DiffResult> {
+      const now = rerunSettings(news);
+      const changed = RERUN_KEYS.filter((k) => JSON.stringify(olds.settings?.[k]) !== JSON.stringify(now[k]));
+      // An update, never a replace: there is nothing on the host to recreate.
+      return { changes: changed.length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: DiskBenchmarkInputs): Promise<pulumi.dynamic.CreateResult<DiskBenchmarkOutputs>> {
+      return { id: `${inputs.plan.node}-disk-benchmark`, outs: await measure(inputs) };
+    },
+    async update(_id: string, _olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.UpdateResult<DiskBenchmarkOutputs>> {
+      return { outs: await measure(news) };
+    },
+    /** Nothing to delete on the host: the benchmark leaves no files. */
+    async delete(): Promise<void> {},
+  };
+};
 
 export function rerunSettings(inputs: DiskBenchmarkInputs): RerunSettings {
   const { connection: c, plan: p } = inputs;
@@ -93,4 +78,16 @@ export function rerunSettings(inputs: DiskBenchmarkInputs): RerunSettings {
     randomRuntimeSeconds: p.randomRuntimeSeconds,
     trigger: p.trigger,
   };
+}
+
+type Inputs = { [K in keyof DiskBenchmarkInputs]: pulumi.Input<DiskBenchmarkInputs[K]> };
+
+/** The dynamic resource that holds one node's benchmark result. Type token: `pulumi-nodejs:dynamic/ironroot:DiskBenchmarkRun`. */
+export class DiskBenchmarkRun extends HostResource {
+  declare readonly settings: pulumi.Output<DiskBenchmarkOutputs["settings"]>;
+  declare readonly result: pulumi.Output<DiskBenchmarkOutputs["result"]>;
+
+  constructor(name: string, args: Inputs, opts?: pulumi.CustomResourceOptions) {
+    super("DiskBenchmarkRun", name, { ...args, settings: undefined, result: undefined }, opts);
+  }
 }

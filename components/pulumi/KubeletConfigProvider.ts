@@ -4,24 +4,21 @@
 // `read` returns what is on the host as both state and inputs: after
 // `pulumi refresh` a hand edit appears as drift, and the next `up` reverts it.
 //
-// The provider is serialized into the Pulumi state and run by the engine's
-// dynamic-provider host, so it captures nothing but plain values: modules are
-// required inside the methods, by absolute path (the host's working directory
-// is not this one).
+// How this code reaches the engine, and where the SSH credentials come
+// from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeletFields } from "../plan/kubelet/fields";
-import type { SshTarget } from "../ssh/types";
-import { loadModule } from "./providerModules";
-
-/** A host to connect to; the private key travels separately, as a secret. */
-export type KeylessTarget = Omit<SshTarget, "privateKey">;
+import { parseKubeletDropIn } from "../plan/kubelet/diff";
+import { FIELD_PATHS, fieldValue, type KubeletFields } from "../plan/kubelet/fields";
+import { renderKubeletDropIn } from "../plan/kubelet/render";
+import { applyKubeletDropIn, readKubeletDropIn, removeKubeletDropIn } from "../ssh/kubeletConfig";
+import type { HostAddress } from "../ssh/types";
+import { connect, HostResource, reachChanges, type ProviderFactory } from "./hostResource";
 
 export interface KubeletConfigState extends KubeletFields {
   node: string;
   path: string;
-  target: KeylessTarget;
-  controlPlane?: KeylessTarget;
-  privateKey?: string;
+  target: HostAddress;
+  controlPlane?: HostAddress;
   drainTimeoutSeconds: number;
   readyTimeoutSeconds: number;
   /** Fields in the live file that ironroot does not write; always [] as an input. */
@@ -30,16 +27,8 @@ export interface KubeletConfigState extends KubeletFields {
   lastChanges?: string[];
 }
 
-const MODULES = {
-  executor: require.resolve("../ssh/executor"),
-  kubeletConfig: require.resolve("../ssh/kubeletConfig"),
-  diff: require.resolve("../plan/kubelet/diff"),
-  fields: require.resolve("../plan/kubelet/fields"),
-  render: require.resolve("../plan/kubelet/render"),
-};
-
 /** Inputs besides the fields whose change is shown and applied. */
-const OTHER_INPUTS = ["node", "path", "target", "controlPlane", "drainTimeoutSeconds", "readyTimeoutSeconds"] as const;
+const OTHER_INPUTS = ["node", "path", "drainTimeoutSeconds", "readyTimeoutSeconds"] as const;
 
 /**
  * The inputs that differ, as dotted field paths (`kubeReserved.memory`) for
@@ -47,7 +36,6 @@ const OTHER_INPUTS = ["node", "path", "target", "controlPlane", "drainTimeoutSec
  * diff and the tests use the same answer.
  */
 export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState): string[] {
-  const { FIELD_PATHS, fieldValue } = loadModule<typeof import("../plan/kubelet/fields")>(MODULES.fields);
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const out: string[] = [];
   for (const path of FIELD_PATHS) {
@@ -57,78 +45,72 @@ export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState
   for (const key of OTHER_INPUTS) {
     if (!same(olds[key], news[key])) out.push(key);
   }
+  out.push(...reachChanges(olds.target, news.target), ...reachChanges(olds.controlPlane, news.controlPlane, "controlPlane"));
   return out;
 }
 
-/** create and update: bring the node's file to the fields, the safe way on a running cluster. */
-async function applyState(s: KubeletConfigState): Promise<string[]> {
-  const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
-  const { applyKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
-  const { renderKubeletDropIn } = loadModule<typeof import("../plan/kubelet/render")>(MODULES.render);
-  const fields = { maxPods: s.maxPods, kubeReserved: s.kubeReserved, systemReserved: s.systemReserved, evictionHard: s.evictionHard };
-  const r = await applyKubeletDropIn(session({ ...s.target, privateKey: s.privateKey }), {
-    nodeName: s.node,
-    path: s.path,
-    content: renderKubeletDropIn(fields, { node: s.node }),
-    fields,
-    controlPlane: s.controlPlane ? session({ ...s.controlPlane, privateKey: s.privateKey }) : undefined,
-    drainTimeoutSeconds: s.drainTimeoutSeconds,
-    readyTimeoutSeconds: s.readyTimeoutSeconds,
-  });
-  return r.changes;
-}
+export const kubeletConfigProvider: ProviderFactory = (credentials) => {
+  /** create and update: bring the node's file to the fields, the safe way on a running cluster. */
+  const applyState = async (s: KubeletConfigState): Promise<string[]> => {
+    const fields = { maxPods: s.maxPods, kubeReserved: s.kubeReserved, systemReserved: s.systemReserved, evictionHard: s.evictionHard };
+    const r = await applyKubeletDropIn(connect(s.target, credentials), {
+      nodeName: s.node,
+      path: s.path,
+      content: renderKubeletDropIn(fields, { node: s.node }),
+      fields,
+      controlPlane: s.controlPlane ? connect(s.controlPlane, credentials) : undefined,
+      drainTimeoutSeconds: s.drainTimeoutSeconds,
+      readyTimeoutSeconds: s.readyTimeoutSeconds,
+    });
+    return r.changes;
+  };
 
-export const kubeletConfigProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: pulumi.ID, olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.DiffResult> {
-    const changed = changedInputs(olds, news);
-    // Another node or another file is another resource: write the new one, remove the old.
-    const replaces = changed.filter((k) => k === "path" || k === "node");
-    return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
-  },
+  return {
+    async diff(_id: pulumi.ID, olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.DiffResult> {
+      const changed = changedInputs(olds, news);
+      // Another node or another file is another resource: write the new one, remove the old.
+      const replaces = changed.filter((k) => k === "path" || k === "node");
+      return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+    },
 
-  async create(inputs: KubeletConfigState): Promise<pulumi.dynamic.CreateResult> {
-    const lastChanges = await applyState(inputs);
-    return { id: `${inputs.node}:${inputs.path}`, outs: { ...inputs, lastChanges } };
-  },
+    async create(inputs: KubeletConfigState): Promise<pulumi.dynamic.CreateResult> {
+      const lastChanges = await applyState(inputs);
+      return { id: `${inputs.node}:${inputs.path}`, outs: { ...inputs, lastChanges } };
+    },
 
-  async update(_id: pulumi.ID, _olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.UpdateResult> {
-    const lastChanges = await applyState(news);
-    return { outs: { ...news, lastChanges } };
-  },
+    async update(_id: pulumi.ID, _olds: KubeletConfigState, news: KubeletConfigState): Promise<pulumi.dynamic.UpdateResult> {
+      const lastChanges = await applyState(news);
+      return { outs: { ...news, lastChanges } };
+    },
 
-  async read(id: pulumi.ID, props: KubeletConfigState): Promise<pulumi.dynamic.ReadResult> {
-    const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
-    const { readKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
-    const { parseKubeletDropIn } = loadModule<typeof import("../plan/kubelet/diff")>(MODULES.diff);
-    const s = session({ ...props.target, privateKey: props.privateKey });
-    const text = await readKubeletDropIn(s, props.path);
-    // A deleted file is a deleted resource: refresh drops it, `up` writes it again.
-    if (text === undefined) return { id: undefined, props: {} };
-    let live: ReturnType<typeof parseKubeletDropIn>;
-    try {
-      live = parseKubeletDropIn(text);
-    } catch (e) {
-      live = { fields: {}, unmanaged: [`(unreadable: ${(e as Error).message})`] };
-    }
-    const { lastChanges: _ignored, ...inputs } = props;
-    const liveState: KubeletConfigState = {
-      ...inputs,
-      maxPods: live.fields.maxPods as number,
-      kubeReserved: (live.fields.kubeReserved ?? {}) as KubeletFields["kubeReserved"],
-      systemReserved: (live.fields.systemReserved ?? {}) as KubeletFields["systemReserved"],
-      evictionHard: (live.fields.evictionHard ?? {}) as KubeletFields["evictionHard"],
-      unmanaged: live.unmanaged,
-    };
-    return { id, props: { ...liveState, lastChanges: props.lastChanges ?? [] }, inputs: liveState };
-  },
+    async read(id: pulumi.ID, props: KubeletConfigState): Promise<pulumi.dynamic.ReadResult> {
+      const text = await readKubeletDropIn(connect(props.target, credentials), props.path);
+      // A deleted file is a deleted resource: refresh drops it, `up` writes it again.
+      if (text === undefined) return { id: undefined, props: {} };
+      let live: ReturnType<typeof parseKubeletDropIn>;
+      try {
+        live = parseKubeletDropIn(text);
+      } catch (e) {
+        live = { fields: {}, unmanaged: [`(unreadable: ${(e as Error).message})`] };
+      }
+      const { lastChanges: _ignored, ...inputs } = props;
+      const liveState: KubeletConfigState = {
+        ...inputs,
+        maxPods: live.fields.maxPods as number,
+        kubeReserved: (live.fields.kubeReserved ?? {}) as KubeletFields["kubeReserved"],
+        systemReserved: (live.fields.systemReserved ?? {}) as KubeletFields["systemReserved"],
+        evictionHard: (live.fields.evictionHard ?? {}) as KubeletFields["evictionHard"],
+        unmanaged: live.unmanaged,
+      };
+      return { id, props: { ...liveState, lastChanges: props.lastChanges ?? [] }, inputs: liveState };
+    },
 
-  async delete(_id: pulumi.ID, props: KubeletConfigState): Promise<void> {
-    const { session } = loadModule<typeof import("../ssh/executor")>(MODULES.executor);
-    const { removeKubeletDropIn } = loadModule<typeof import("../ssh/kubeletConfig")>(MODULES.kubeletConfig);
-    // No kubelet restart here: restarting without a drain is exactly what the
-    // rollout avoids. The kubelet drops the reservations at its next restart.
-    await removeKubeletDropIn(session({ ...props.target, privateKey: props.privateKey }), props.path);
-  },
+    async delete(_id: pulumi.ID, props: KubeletConfigState): Promise<void> {
+      // No kubelet restart here: restarting without a drain is exactly what the
+      // rollout avoids. The kubelet drops the reservations at its next restart.
+      await removeKubeletDropIn(connect(props.target, credentials), props.path);
+    },
+  };
 };
 
 export interface KubeletConfigArgs {
@@ -138,20 +120,18 @@ export interface KubeletConfigArgs {
   path?: pulumi.Input<string>;
   /** The reservation fields from the plan (`kubeletPlans`). Required. */
   fields: pulumi.Input<KubeletFields>;
-  /** How to reach the node, without the private key. Required. */
-  target: pulumi.Input<KeylessTarget>;
+  /** How to reach the node, without credentials. Required. */
+  target: pulumi.Input<HostAddress>;
   /** A control plane with /etc/kubernetes/admin.conf, for cordon/drain/uncordon on a running cluster. Default: none (write only). */
-  controlPlane?: pulumi.Input<KeylessTarget>;
-  /** Private key text when the stack uses the `sshPrivateKey` secret; stored as a secret. Default: none (key file or agent). */
-  privateKey?: pulumi.Input<string>;
+  controlPlane?: pulumi.Input<HostAddress>;
   /** `kubectl drain --timeout`. Default: 300. */
   drainTimeoutSeconds?: pulumi.Input<number>;
   /** How long the restarted kubelet may take to run the new config and be Ready. Default: 300. */
   readyTimeoutSeconds?: pulumi.Input<number>;
 }
 
-/** One node's kubelet drop-in file. Type token: `pulumi-nodejs:dynamic/host:KubeletConfig`. */
-export class KubeletConfig extends pulumi.dynamic.Resource {
+/** One node's kubelet drop-in file. Type token: `pulumi-nodejs:dynamic/ironroot:KubeletConfig`. */
+export class KubeletConfig extends HostResource {
   declare readonly kubeReserved: pulumi.Output<KubeletFields["kubeReserved"]>;
   declare readonly systemReserved: pulumi.Output<KubeletFields["systemReserved"]>;
   declare readonly lastChanges: pulumi.Output<string[]>;
@@ -159,7 +139,7 @@ export class KubeletConfig extends pulumi.dynamic.Resource {
   constructor(name: string, args: KubeletConfigArgs, opts?: pulumi.CustomResourceOptions) {
     const fields = pulumi.output(args.fields);
     super(
-      kubeletConfigProvider,
+      "KubeletConfig",
       name,
       {
         node: args.node,
@@ -171,14 +151,11 @@ export class KubeletConfig extends pulumi.dynamic.Resource {
         unmanaged: [],
         target: args.target,
         controlPlane: args.controlPlane,
-        privateKey: args.privateKey === undefined ? undefined : pulumi.secret(args.privateKey),
         drainTimeoutSeconds: args.drainTimeoutSeconds ?? 300,
         readyTimeoutSeconds: args.readyTimeoutSeconds ?? 300,
         lastChanges: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "privateKey"] },
-      "host",
-      "KubeletConfig",
+      opts,
     );
   }
 }

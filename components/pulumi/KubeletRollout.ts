@@ -5,15 +5,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeletFields } from "../plan/kubelet/fields";
 import { rolloutPredecessors } from "../plan/kubelet/rollout";
-import { KubeletConfig, type KeylessTarget } from "./KubeletConfigProvider";
+import type { HostAddress } from "../ssh/types";
+import { KubeletConfig } from "./KubeletConfigProvider";
 
 export interface KubeletRolloutNode {
   /** Node name; also the child resource's name suffix. */
   name: string;
   /** Reservation fields from the plan (may wait on host facts). */
   fields: pulumi.Input<KubeletFields>;
-  /** How to reach the node, without the private key. */
-  target: pulumi.Input<KeylessTarget>;
+  /** How to reach the node, without credentials. */
+  target: pulumi.Input<HostAddress>;
   /** Drop-in path. Default: the plan's KUBELET_DROP_IN. */
   path?: pulumi.Input<string>;
   /** Resources this node's file must wait for (e.g. its host preparation). Default: none. */
@@ -26,9 +27,7 @@ export interface KubeletRolloutArgs {
   /** `kubelet.rollout` from the stack config: parallelism and timeouts. Default: `{parallelism: 1, drainTimeoutSeconds: 300, readyTimeoutSeconds: 300}`. */
   rollout?: { parallelism: number; drainTimeoutSeconds: number; readyTimeoutSeconds: number };
   /** Control plane that runs kubectl (admin.conf) on a running cluster. Default: none (files are only written). */
-  controlPlane?: pulumi.Input<KeylessTarget>;
-  /** SSH private key text when the stack uses the `sshPrivateKey` secret; kept secret. Default: none. */
-  privateKey?: pulumi.Input<string>;
+  controlPlane?: pulumi.Input<HostAddress>;
 }
 
 export class KubeletRollout extends pulumi.ComponentResource {
@@ -50,7 +49,6 @@ export class KubeletRollout extends pulumi.ComponentResource {
           fields: n.fields,
           target: n.target,
           controlPlane: args.controlPlane,
-          privateKey: args.privateKey,
           drainTimeoutSeconds: rollout.drainTimeoutSeconds,
           readyTimeoutSeconds: rollout.readyTimeoutSeconds,
         },

@@ -1,15 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../plan";
 import { DiskBenchmark } from "./DiskBenchmark";
-import { HostPrep, type KeylessTarget } from "./HostPrepProvider";
+import type { HostAddress } from "../ssh/types";
+import { HostPrep } from "./HostPrepProvider";
 
 export interface NodeArgs {
   /** This node's slice of the plan. Required. */
   plan: NodePlan;
-  /** How to reach the host, without the private key. Required. */
-  target: KeylessTarget;
-  /** Private key text when the stack uses the `sshPrivateKey` secret; kept secret. Default: none (key file or agent). */
-  privateKey?: pulumi.Input<string>;
+  /** How to reach the host, without credentials. Required. */
+  target: HostAddress;
   /** `systemd-detect-virt` from the host's facts, so steps a container cannot take are reported, not failed. Default: asked on the host. */
   virt?: string;
 }
@@ -29,11 +28,10 @@ export class Node extends pulumi.ComponentResource {
     super("ironroot:host:Node", name, {}, opts);
     this.name = args.plan.name;
     this.roles = args.plan.roles;
-    const key = args.privateKey === undefined ? {} : { privateKey: args.privateKey };
-    this.prep = new HostPrep(`${name}-prep`, { node: name, target: args.target, steps: args.plan.prep, virt: args.virt, ...key }, { parent: this });
+    this.prep = new HostPrep(`${name}-prep`, { node: name, target: args.target, steps: args.plan.prep, virt: args.virt }, { parent: this });
     this.benchmark = new DiskBenchmark(
       `${name}-disk`,
-      { plan: args.plan.diskBenchmark, connection: args.target, ...key },
+      { plan: args.plan.diskBenchmark, connection: args.target },
       { parent: this, dependsOn: [this.prep] },
     );
     this.registerOutputs({ name: this.name, roles: this.roles, pendingSteps: this.prep.pendingSteps, disk: this.benchmark.result });

@@ -7,21 +7,17 @@
 // and a second `up` with the same bundle is no change at all; when it does
 // run (target or bundle changed) it costs one checksum pass, not a transfer.
 //
-// Pulumi serializes this object into the deployment; it must capture no
-// native objects. Modules are loaded inside the methods, by absolute path,
-// because the serialized code runs from another directory (and, in the
-// engine's provider process, possibly without a TypeScript loader).
+// How this code reaches the engine, and where the SSH credentials come
+// from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { BundleFile } from "../plan/kubeadm/bundle";
-import type { SshTarget } from "../ssh/types";
-import type { KeylessTarget } from "./HostPrepProvider";
-import { loadModule } from "./providerModules";
+import { filesAlreadyOnHost, readLocalBundle, uploadBundle } from "../ssh/offlineBundle";
+import type { HostAddress } from "../ssh/types";
+import { connect, HostResource, reachChanges, type ProviderFactory } from "./hostResource";
 
 export interface OfflineBundleState {
   node: string;
-  target: KeylessTarget;
-  /** The `sshPrivateKey` secret's value, when the stack uses it; a secret output. */
-  privateKey?: string;
+  target: HostAddress;
   /** The local bundle folder (cluster.offlineBundleDir). Not part of the diff: the files are. */
   bundleDir: string;
   kubernetesVersion: string;
@@ -30,13 +26,6 @@ export interface OfflineBundleState {
   /** Outputs only: files the last create/update sent (the others were on the host already). */
   sent?: string[];
 }
-
-const MODULES = {
-  executor: require.resolve("../ssh/executor"),
-  offlineBundle: require.resolve("../ssh/offlineBundle"),
-};
-
-const TARGET_FIELDS = ["address", "port", "user", "hostKey"] as const;
 
 /** A file list in a fixed order, so a reordered bundle.json is not a change. */
 function fileKey(files: BundleFile[] | undefined): string {
@@ -53,58 +42,12 @@ export function bundleChanges(olds: OfflineBundleState, news: OfflineBundleState
   if (olds.node !== news.node) out.push("node");
   if (olds.kubernetesVersion !== news.kubernetesVersion) out.push("kubernetesVersion");
   if (fileKey(olds.files) !== fileKey(news.files)) out.push("files");
-  for (const f of TARGET_FIELDS) {
-    if (JSON.stringify(olds.target?.[f] ?? null) !== JSON.stringify(news.target?.[f] ?? null)) out.push(`target.${f}`);
-  }
+  out.push(...reachChanges(olds.target, news.target));
   return out;
 }
 
-export class OfflineBundleProvider implements pulumi.dynamic.ResourceProvider {
-  constructor(private readonly modules: typeof MODULES = MODULES) {}
-
-  async diff(_id: string, olds: OfflineBundleState, news: OfflineBundleState): Promise<pulumi.dynamic.DiffResult> {
-    // An update, never a replace: uploading again into the same folder is safe.
-    return { changes: bundleChanges(olds, news).length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
-  }
-
-  async create(inputs: OfflineBundleState): Promise<pulumi.dynamic.CreateResult<OfflineBundleState>> {
-    return { id: `${inputs.node}-offline-bundle`, outs: await this.upload(inputs) };
-  }
-
-  async update(_id: string, _olds: OfflineBundleState, news: OfflineBundleState): Promise<pulumi.dynamic.UpdateResult<OfflineBundleState>> {
-    return { outs: await this.upload(news) };
-  }
-
-  /**
-   * Refresh: the files on the host with the right sha256 become the state's
-   * file list, so one removed or altered by hand makes the next `up` send it again.
-   */
-  async read(id: string, props: OfflineBundleState): Promise<pulumi.dynamic.ReadResult<OfflineBundleState>> {
-    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
-    const { filesAlreadyOnHost } = loadModule<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
-    const present = await filesAlreadyOnHost(session(this.target(props)), { kubernetesVersion: props.kubernetesVersion, files: props.files });
-    const state = { ...props, files: props.files.filter((f) => present.has(f.path)) };
-    const { sent: _last, ...inputs } = state;
-    return { id, props: state, inputs };
-  }
-
-  /**
-   * The files stay on the host. A delete comes when a node leaves the stack
-   * or offline mode is turned off: the host may be gone (a rebuild elsewhere)
-   * and must not block `up`; and the folder holds the install step's marker
-   * and the packages Kubernetes on that host was installed from. Old
-   * versions' folders are removed by hand (docs/kubernetes.md).
-   */
-  async delete(): Promise<void> {}
-
-  private target(s: OfflineBundleState): SshTarget {
-    return { ...s.target, ...(s.privateKey !== undefined ? { privateKey: s.privateKey } : {}) };
-  }
-
-  private async upload(inputs: OfflineBundleState): Promise<OfflineBundleState> {
-    const { session } = loadModule<typeof import("../ssh/executor")>(this.modules.executor);
-    const { readLocalBundle, uploadBundle } = loadModule<typeof import("../ssh/offlineBundle")>(this.modules.offlineBundle);
-    const { log } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+export const offlineBundleProvider: ProviderFactory = (credentials) => {
+  const upload = async (inputs: OfflineBundleState): Promise<OfflineBundleState> => {
     const t = inputs.target;
     const where = `${t.name} (${t.address}:${t.port})`;
     let bundle: Awaited<ReturnType<typeof readLocalBundle>>;
@@ -119,19 +62,52 @@ export class OfflineBundleProvider implements pulumi.dynamic.ResourceProvider {
         `${where}: offline bundle: ${inputs.bundleDir}/bundle.json changed after this update was planned: run \`pulumi up\` again so preview shows the new files`,
       );
     }
-    const r = await uploadBundle(session(this.target(inputs)), bundle);
-    log.info(`${inputs.node}: offline bundle: sent ${r.sent.length} file(s), ${r.alreadyThere.length} already on the host; all checked by sha256 there`);
+    const r = await uploadBundle(connect(t, credentials), bundle);
+    pulumi.log.info(`${inputs.node}: offline bundle: sent ${r.sent.length} file(s), ${r.alreadyThere.length} already on the host; all checked by sha256 there`);
     return { ...inputs, sent: r.sent };
-  }
-}
+  };
+
+  return {
+    async diff(_id: string, olds: OfflineBundleState, news: OfflineBundleState): Promise<pulumi.dynamic.DiffResult> {
+      // An update, never a replace: uploading again into the same folder is safe.
+      return { changes: bundleChanges(olds, news).length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
+    },
+
+    async create(inputs: OfflineBundleState): Promise<pulumi.dynamic.CreateResult<OfflineBundleState>> {
+      return { id: `${inputs.node}-offline-bundle`, outs: await upload(inputs) };
+    },
+
+    async update(_id: string, _olds: OfflineBundleState, news: OfflineBundleState): Promise<pulumi.dynamic.UpdateResult<OfflineBundleState>> {
+      return { outs: await upload(news) };
+    },
+
+    /**
+     * Refresh: the files on the host with the right sha256 become the state's
+     * file list, so one removed or altered by hand makes the next `up` send it again.
+     */
+    async read(id: string, props: OfflineBundleState): Promise<pulumi.dynamic.ReadResult<OfflineBundleState>> {
+      const present = await filesAlreadyOnHost(connect(props.target, credentials), { kubernetesVersion: props.kubernetesVersion, files: props.files });
+      const state = { ...props, files: props.files.filter((f) => present.has(f.path)) };
+      const { sent: _last, ...inputs } = state;
+      return { id, props: state, inputs };
+    },
+
+    /**
+     * The files stay on the host. A delete comes when a node leaves the stack
+     * or offline mode is turned off: the host may be gone (a rebuild elsewhere)
+     * and must not block `up`; and the folder holds the install step's marker
+     * and the packages Kubernetes on that host was installed from. Old
+     * versions' folders are removed by hand (docs/kubernetes.md).
+     */
+    async delete(): Promise<void> {},
+  };
+};
 
 export interface OfflineBundleArgs {
   /** Node name (the host's name in the stack). Required. */
   node: pulumi.Input<string>;
-  /** How to reach the host, without the private key (`targetFor` minus `privateKey`). Required. */
-  target: pulumi.Input<KeylessTarget>;
-  /** Private key text when the stack uses the `sshPrivateKey` secret; stored as a secret. Default: none (key file or agent). */
-  privateKey?: pulumi.Input<string>;
+  /** How to reach the host, without credentials (`keylessTarget`). Required. */
+  target: pulumi.Input<HostAddress>;
   /** The local bundle folder, `cluster.offlineBundleDir`. Required. */
   bundleDir: pulumi.Input<string>;
   /** `cluster.kubernetesVersion`: names the folder on the host (`/var/lib/ironroot/bundle/<version>`). Required. */
@@ -140,31 +116,13 @@ export interface OfflineBundleArgs {
   files: pulumi.Input<BundleFile[]>;
 }
 
-// One provider object for every node: Pulumi serializes it once and caches it.
-const provider = new OfflineBundleProvider();
-
-/** One node's copy of the offline bundle. Type token: `pulumi-nodejs:dynamic/host:OfflineBundle`. */
-export class OfflineBundle extends pulumi.dynamic.Resource {
+/** One node's copy of the offline bundle. Type token: `pulumi-nodejs:dynamic/ironroot:OfflineBundle`. */
+export class OfflineBundle extends HostResource {
   declare readonly files: pulumi.Output<BundleFile[]>;
   declare readonly sent: pulumi.Output<string[]>;
-  declare readonly privateKey: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: OfflineBundleArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      provider,
-      name,
-      {
-        node: args.node,
-        target: args.target,
-        privateKey: args.privateKey === undefined ? undefined : pulumi.secret(args.privateKey),
-        bundleDir: args.bundleDir,
-        kubernetesVersion: args.kubernetesVersion,
-        files: args.files,
-        sent: undefined,
-      },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "privateKey"] },
-      "host",
-      "OfflineBundle",
-    );
+    const { node, target, bundleDir, kubernetesVersion, files } = args;
+    super("OfflineBundle", name, { node, target, bundleDir, kubernetesVersion, files, sent: undefined }, opts);
   }
 }

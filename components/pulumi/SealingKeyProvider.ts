@@ -2,12 +2,14 @@
 // state (private key as a secret output) and exported by the program so it
 // can be copied into the disaster-recovery stack's config.
 //
-// Dynamic resources always carry the `pulumi-nodejs` package in their type
-// token, so this one is `pulumi-nodejs:dynamic/gitops:SealingKey`.
+// Its type token is `pulumi-nodejs:dynamic/ironroot:SealingKey`; how its code
+// reaches the engine: hostResource.ts. It is protected: a `pulumi destroy`
+// or a removed GitOps layer must not throw away the key that every sealed
+// secret in git was encrypted for.
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { loadModule } from "./providerModules";
-
-const X509 = require.resolve("../plan/x509");
+import { selfSignedCertificate } from "../plan/x509";
+import { HostResource, type ProviderFactory } from "./hostResource";
 
 export interface SealingKeyArgs {
   /** Subject common name of the certificate. Default: `sealed-secrets`. */
@@ -33,10 +35,6 @@ export interface SealingKeyOutputs extends SealingKeyInputs {
 
 /** Generate a key pair and its self-signed certificate, as the controller would. */
 export async function generateSealingKey(inputs: SealingKeyInputs): Promise<SealingKeyOutputs> {
-  // Imported here, not at the top: the provider is serialized into the
-  // program's state and these modules are loaded again where it runs.
-  const crypto: typeof import("node:crypto") = require("node:crypto");
-  const { selfSignedCertificate } = loadModule<typeof import("../plan/x509")>(X509);
   const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: inputs.keyBits });
   const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   // Whole seconds: certificates carry no fractions, and the outputs should
@@ -50,9 +48,8 @@ export async function generateSealingKey(inputs: SealingKeyInputs): Promise<Seal
   return { ...inputs, certificatePem: pem, privateKeyPem, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
 }
 
-export const sealingKeyProvider: pulumi.dynamic.ResourceProvider = {
+export const sealingKeyProvider: ProviderFactory = () => ({
   async create(inputs: SealingKeyInputs) {
-    const crypto: typeof import("node:crypto") = require("node:crypto");
     const outs = await generateSealingKey(inputs);
     // The certificate fingerprint names the key without revealing anything.
     return { id: new crypto.X509Certificate(outs.certificatePem).fingerprint256.replace(/:/g, "").toLowerCase(), outs };
@@ -67,16 +64,16 @@ export const sealingKeyProvider: pulumi.dynamic.ResourceProvider = {
   async update(_id: string, olds: SealingKeyOutputs) {
     return { outs: olds };
   },
-};
+});
 
-export class SealingKey extends pulumi.dynamic.Resource {
+export class SealingKey extends HostResource {
   declare readonly certificatePem: pulumi.Output<string>;
   declare readonly privateKeyPem: pulumi.Output<string>;
   declare readonly notAfter: pulumi.Output<string>;
 
   constructor(name: string, args: SealingKeyArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(
-      sealingKeyProvider,
+      "SealingKey",
       name,
       {
         commonName: args.commonName ?? "sealed-secrets",
@@ -87,9 +84,7 @@ export class SealingKey extends pulumi.dynamic.Resource {
         notBefore: undefined,
         notAfter: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["privateKeyPem"] },
-      "gitops",
-      "SealingKey",
+      { protect: true, ...opts, additionalSecretOutputs: ["privateKeyPem"] },
     );
   }
 }

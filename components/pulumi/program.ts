@@ -12,7 +12,6 @@ export interface StackInputs {
   spec: StackSpec;
   facts: Record<string, HostFacts>;
   ssh: ClusterArgs["ssh"];
-  keyFromSecret: boolean;
   deployKey?: pulumi.Input<string>;
   sealingKey?: pulumi.Input<string>;
   /** Extra plan inputs; `kubeadm.bundle` (air-gapped mode) is also what each node's OfflineBundle uploads. Default: none. */
@@ -27,7 +26,6 @@ export function buildStack(inputs: StackInputs) {
     plan,
     facts,
     ssh: inputs.ssh,
-    keyFromSecret: inputs.keyFromSecret,
     deployKey: inputs.deployKey,
     sealingKey: inputs.sealingKey,
     offlineBundle: inputs.planInputs?.kubeadm?.bundle,

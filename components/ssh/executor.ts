@@ -9,7 +9,7 @@ import { NodeSSH } from "node-ssh";
 import type { HostSpec, StackSpec } from "../config/schema";
 import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "./hostKey";
-import { HostError, type HostSession, type RunOptions, type RunResult, type SshTarget } from "./types";
+import { HostError, withCredentials, type HostAddress, type HostSession, type RunOptions, type RunResult, type SshTarget } from "./types";
 
 // The slice of ssh2's API used here (ssh2 ships no type declarations).
 interface ClientChannel extends NodeJS.ReadWriteStream {
@@ -85,17 +85,19 @@ export function targetFor(spec: StackSpec, host: HostSpec | string, privateKey?:
   if (spec.secrets.sshPrivateKey && privateKey === undefined) {
     throw new Error(`sshPrivateKey: the stack uses the sshPrivateKey secret but its value was not passed to targetFor`);
   }
-  const target = keylessTarget(spec, host);
-  return privateKey !== undefined ? { ...target, privateKey } : target;
+  const ssh = spec.ssh;
+  return withCredentials(
+    keylessTarget(spec, host),
+    privateKey !== undefined ? { privateKey } : ssh.privateKeyPath ? { privateKeyPath: ssh.privateKeyPath } : { agent: true },
+  );
 }
 
 /**
- * How to reach a host, without key material: for resources that keep the
- * `sshPrivateKey` secret apart (as a Pulumi secret) from the rest of their
- * inputs. With a key file or an agent, the target already says where to
- * find the key at run time.
+ * How to reach a host, without any credential: what dynamic resources keep
+ * in state. Their providers add the credentials the stack config names at
+ * the moment they connect.
  */
-export function keylessTarget(spec: StackSpec, host: HostSpec | string): Omit<SshTarget, "privateKey"> {
+export function keylessTarget(spec: StackSpec, host: HostSpec | string): HostAddress {
   const h = typeof host === "string" ? spec.hosts.find((x) => x.name === host) : host;
   if (!h) throw new Error(`hosts: no host named "${String(host)}" in stack "${spec.stack}"`);
   const index = spec.hosts.findIndex((x) => x.name === h.name);
@@ -107,7 +109,6 @@ export function keylessTarget(spec: StackSpec, host: HostSpec | string): Omit<Ss
     user: h.user,
     hostKey: h.hostKey,
     hostKeyConfigPath: `hosts[${index}].hostKey`,
-    ...(spec.secrets.sshPrivateKey ? {} : ssh.privateKeyPath ? { privateKeyPath: ssh.privateKeyPath } : { agent: ssh.agent }),
     ...(ssh.bastion ? { bastion: { ...ssh.bastion } } : {}),
     connectTimeoutSeconds: ssh.connectTimeoutSeconds,
     connectRetries: ssh.connectRetries,

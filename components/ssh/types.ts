@@ -33,6 +33,18 @@ export interface SshTarget {
   commandTimeoutSeconds: number;
 }
 
+/**
+ * Where a host is and how to talk to it, without any credential: what
+ * resource state may hold. Credentials are added at the moment of use
+ * (`withCredentials`), from the stack's config as it is then.
+ */
+export type HostAddress = Omit<SshTarget, "privateKey" | "privateKeyPath" | "agent">;
+
+/** A host's address plus the credentials to use for it now. */
+export function withCredentials(address: HostAddress, credentials: { privateKey: string } | { privateKeyPath: string } | { agent: true }): SshTarget {
+  return { ...address, ...credentials };
+}
+
 export interface RunOptions {
   /** Run through `sudo -n` (default: when the user is not root). */
   sudo?: boolean;

@@ -19,7 +19,7 @@ function isRpcSecret(v: unknown): boolean {
 test("one DiskBenchmark per node, each with its own run resource as a child, all independent (parallel)", async () => {
   const made = plan.nodes.map((n) => {
     const connection = keylessTarget(spec, n.name);
-    return new DiskBenchmark(`${n.name}-disk-benchmark`, { plan: n.diskBenchmark, connection, privateKey: "PRIVATE KEY TEXT" });
+    return new DiskBenchmark(`${n.name}-disk-benchmark`, { plan: n.diskBenchmark, connection });
   });
   await settle();
   assert.deepEqual(byType("ironroot:host:DiskBenchmark").map((r) => r.name), plan.nodes.map((n) => `${n.name}-disk-benchmark`));
@@ -40,23 +40,14 @@ test("one DiskBenchmark per node, each with its own run resource as a child, all
     assert.equal(inputs.plan.script, node.diskBenchmark.script);
     assert.equal(inputs.connection.address, node.address);
     assert.equal(inputs.connection.hostKey, spec.hosts.find((h) => h.name === node.name)!.hostKey);
-    assert.equal("privateKey" in inputs.connection, false, "the key must not travel in the plain connection input");
-    // The key is a secret input: encrypted in state, masked in logs.
-    assert.ok(isRpcSecret(inputs.privateKey), `privateKey of ${r.name} is not marked secret`);
-    assert.equal(JSON.stringify(inputs).includes("PRIVATE KEY TEXT") && !isRpcSecret(inputs.privateKey), false);
+    // No credential of any kind: providers read the key source from the stack config when they connect.
+    for (const field of ["privateKey", "privateKeyPath", "agent"]) {
+      assert.equal(field in inputs.connection || field in inputs, false, `${r.name}: ${field} must not be in state`);
+    }
+    assert.equal(isRpcSecret(inputs.connection), false);
     // The serialized provider travels with the resource.
     assert.equal(typeof inputs.__provider, "string");
   }
-});
-
-test("without the sshPrivateKey secret there is no key input at all", async () => {
-  const n = plan.nodes[0];
-  const connection = keylessTarget(spec, n.name);
-  new DiskBenchmark("no-key", { plan: n.diskBenchmark, connection });
-  await settle();
-  const r = byType(RUN_TYPE).find((x) => x.name === "no-key-run")!;
-  assert.equal("privateKey" in r.inputs, false);
-  assert.equal((r.inputs as any).connection.privateKeyPath, "~/.ssh/id_ed25519");
 });
 
 test("the trigger and the thresholds reach the resource's inputs", async () => {

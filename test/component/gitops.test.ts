@@ -100,10 +100,14 @@ test("secrets stay secret: kubeconfig, deploy key, sealing key", async () => {
 
 test("a first build generates the key once, with the private key a secret output", async () => {
   await settle();
-  const dyn = [...registrations.values()].filter((r) => r.type === "pulumi-nodejs:dynamic/gitops:SealingKey");
+  const dyn = [...registrations.values()].filter((r) => r.type === "pulumi-nodejs:dynamic/ironroot:SealingKey");
   // One per stack that has no key to restore; none for the restoring "ha".
   assert.deepEqual(dyn.map((r) => r.name).sort(), ["gen-sealing-keypair", "ns-sealing-keypair", "small-sealing-keypair"]);
   assert.deepEqual(dyn[0].additionalSecretOutputs, ["privateKeyPem"]);
+  // Protected: losing it would make every sealed secret in git unreadable.
+  assert.deepEqual(dyn.map((r) => r.protect), [true, true, true]);
+  // Stacks made before the type token changed adopt the new one without a replace.
+  assert.deepEqual(dyn[0].aliasTypes, ["pulumi-nodejs:dynamic/gitops:SealingKey"]);
   assert.ok(reg("gen-sealed-secrets").dependsOn.includes("gen-sealing-key"));
   assert.ok(reg("gen-sealing-key").dependsOn.includes("gen-sealing-keypair"), "the key Secret is not built from the generated key");
 });

@@ -8,20 +8,24 @@ import { buildPlan } from "../../components/plan";
 import { HostPrep } from "../../components/pulumi/HostPrepProvider";
 import { keylessTarget } from "../../components/ssh/executor";
 
-test("HostPrep registers the node's steps in plan order, its target, and the private key as a secret", async () => {
+test("HostPrep registers the node's steps in plan order and its target, with no credential and no path of this checkout", async () => {
   const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
   const node = buildPlan(spec).nodes[0];
   const target = keylessTarget(spec, node.name);
   const parent = new pulumi.ComponentResource("ironroot:host:Node", node.name, {});
-  const prep = new HostPrep(`${node.name}-prep`, { node: node.name, target, steps: node.prep, virt: "kvm", privateKey: "KEYTEXT" }, { parent });
+  const prep = new HostPrep(`${node.name}-prep`, { node: node.name, target, steps: node.prep, virt: "kvm" }, { parent });
   await settle();
-  const [r] = byType("pulumi-nodejs:dynamic/host:HostPrep");
+  const [r] = byType("pulumi-nodejs:dynamic/ironroot:HostPrep");
   assert.ok(r, "no HostPrep registered");
   assert.equal(r.name, "cp-1-prep");
   assert.deepEqual((r.inputs.steps as { id: string }[]).map((s) => s.id), node.prep.map((s) => s.id));
   assert.equal((r.inputs.target as { hostKey: string }).hostKey, spec.hosts[0].hostKey);
   assert.equal((r.inputs.target as { hostKeyConfigPath: string }).hostKeyConfigPath, "hosts[0].hostKey");
   assert.equal(r.inputs.virt, "kvm");
-  assert.equal(await pulumi.isSecret(prep.privateKey as never), true);
-  assert.equal(typeof r.inputs.__provider, "string", "the provider travels serialized with the resource");
+  assert.ok(prep);
+  const { __provider: stored, ...inputs } = r.inputs as Record<string, unknown>;
+  assert.doesNotMatch(JSON.stringify(inputs), /privateKey|agent/, "no credential source in the inputs");
+  assert.equal(typeof stored, "string", "the provider travels serialized with the resource");
+  assert.equal((stored as string).includes(resolve(__dirname, "../..")), false, "the stored provider names no path of this checkout");
+  assert.match(stored as string, /HostPrep/);
 });

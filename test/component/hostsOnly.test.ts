@@ -17,7 +17,6 @@ const { outputs } = buildStack({
   spec,
   facts: Object.fromEntries(spec.hosts.map((h) => [h.name, labFacts])),
   ssh: { privateKey: pulumi.secret("test-key-not-real") },
-  keyFromSecret: false,
 });
 
 test("layers: hosts registers preparation, disk gates and kubelet files only", async () => {

@@ -22,7 +22,8 @@ monitor.registerResource = (req, cb) => {
   return register(req, cb);
 };
 
-const DYNAMIC = "pulumi-nodejs:dynamic/host:KubeletConfig";
+const DYNAMIC = "pulumi-nodejs:dynamic/ironroot:KubeletConfig";
+const provider = kubeletConfigProvider(() => ({ agent: true }));
 const target = (name: string, n: number) => ({
   name, address: `10.77.0.${n}`, port: 22, user: "root", hostKey: "ssh-ed25519 AAAA", connectTimeoutSeconds: 10, connectRetries: 2, commandTimeoutSeconds: 60,
 });
@@ -45,30 +46,29 @@ test("a policy change (sized -> static 500m/500Mi) is a diff of exactly the rese
   assert.deepEqual(changedInputs(olds, news), [
     "kubeReserved.cpu", "kubeReserved.memory", "systemReserved.cpu", "systemReserved.memory",
   ]);
-  const d = await kubeletConfigProvider.diff!("worker-1:/x", olds, news);
+  const d = await provider.diff!("worker-1:/x", olds, news);
   assert.deepEqual(d, { changes: true, replaces: [], deleteBeforeReplace: false });
 });
 
 test("identical inputs are no change; a hand-added field read back on refresh is one", async () => {
   const olds = state(kubelet.parse({}));
-  assert.deepEqual(await kubeletConfigProvider.diff!("id", olds, state(kubelet.parse({}))), { changes: false, replaces: [], deleteBeforeReplace: false });
+  assert.deepEqual(await provider.diff!("id", olds, state(kubelet.parse({}))), { changes: false, replaces: [], deleteBeforeReplace: false });
   const refreshed = { ...olds, unmanaged: ["cpuManagerPolicy"] };
   assert.deepEqual(changedInputs(refreshed, olds), ["unmanaged"]);
 });
 
 test("moving the file replaces the resource rather than leaving the old file behind", async () => {
   const olds = state(kubelet.parse({}));
-  const d = await kubeletConfigProvider.diff!("id", olds, { ...olds, path: "/etc/kubernetes/kubelet.conf.d/60-x.conf" });
+  const d = await provider.diff!("id", olds, { ...olds, path: "/etc/kubernetes/kubelet.conf.d/60-x.conf" });
   assert.deepEqual(d, { changes: true, replaces: ["path"], deleteBeforeReplace: true });
 });
 
-test("rollout: one KubeletConfig per node under the component, node N+1 depends on node N; fields as inputs; key secret", async () => {
+test("rollout: one KubeletConfig per node under the component, node N+1 depends on node N; fields as inputs; no credential", async () => {
   const names = ["cp-1", "cp-2", "cp-3", "worker-1"];
   const rollout = new KubeletRollout("kubelet", {
     nodes: names.map((name, i) => ({ name, fields: fieldsFor(kubelet.parse({})), target: target(name, 11 + i) })),
     rollout: { parallelism: 1, drainTimeoutSeconds: 120, readyTimeoutSeconds: 240 },
     controlPlane: target("cp-1", 11),
-    privateKey: "PRIVATE-KEY-TEXT",
   });
   await settle();
   await valueOf(rollout.configs[3].urn);
@@ -88,7 +88,8 @@ test("rollout: one KubeletConfig per node under the component, node N+1 depends 
   assert.equal(w.node, "worker-1");
   assert.equal(w.drainTimeoutSeconds, 120);
   assert.deepEqual((w.controlPlane as { name: string }).name, "cp-1");
-  assert.equal(await pulumi.isSecret((rollout.configs[3] as unknown as { privateKey: pulumi.Output<string> }).privateKey ?? pulumi.output("")), true);
+  assert.equal(rollout.configs.length, 4);
+  assert.doesNotMatch(JSON.stringify(w), /privateKey|agent/, "credentials are read from the stack config when a provider connects, never kept in state");
 });
 
 test("rollout with parallelism 2: two chains, each node waits for the one two places before it", async () => {

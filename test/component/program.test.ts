@@ -18,7 +18,6 @@ const { cluster, outputs } = buildStack({
   spec,
   facts,
   ssh: { privateKey: pulumi.secret("test-key-not-real") },
-  keyFromSecret: false,
   deployKey: pulumi.secret("deploy-key-not-real"),
 });
 const NODES = ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"];
@@ -34,9 +33,9 @@ test("the resource tree: one Node per host with its preparation and disk benchma
   assert.equal(reg("example").type, "ironroot:cluster:Cluster");
   for (const n of NODES) {
     assert.equal(reg(n).type, "ironroot:host:Node");
-    assert.equal(reg(`${n}-prep`).type, "pulumi-nodejs:dynamic/host:HostPrep");
+    assert.equal(reg(`${n}-prep`).type, "pulumi-nodejs:dynamic/ironroot:HostPrep");
     assert.equal(reg(`${n}-disk`).type, "ironroot:host:DiskBenchmark");
-    assert.equal(reg(`example-kubelet-${n}`).type, "pulumi-nodejs:dynamic/host:KubeletConfig");
+    assert.equal(reg(`example-kubelet-${n}`).type, "pulumi-nodejs:dynamic/ironroot:KubeletConfig");
   }
   assert.equal(reg("example-kubelet").type, "ironroot:host:KubeletRollout");
   assert.equal(reg("example-k8s").type, "ironroot:k8s:KubernetesCluster");

@@ -8,8 +8,8 @@ import { diskBenchmarkScript, type DiskBenchmarkPlan } from "../../components/pl
 import { closeAll, session, targetFor } from "../../components/ssh/executor";
 import { enforceDiskGate, runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
 import { HostError, type HostSession } from "../../components/ssh/types";
-import { DiskBenchmarkProvider } from "../../components/pulumi/DiskBenchmarkProvider";
-import { lab } from "../support/lab";
+import { diskBenchmarkProvider } from "../../components/pulumi/DiskBenchmarkProvider";
+import { lab, labCredentials } from "../support/lab";
 
 const { spec, skip } = lab();
 const ROOT = "/var/tmp/ironroot-disk-benchmark-test";
@@ -99,15 +99,15 @@ describe("disk benchmark on lab hosts", { skip }, () => {
 
   test("the provider's create stores a secret-free result, and throws the gate's refusal (what stops the deployment)", async () => {
     const { s, plan } = setup().hosts[0];
-    const { privateKey: _none, ...connection } = s.target;
-    const provider = new DiskBenchmarkProvider();
+    const { privateKey: _k, privateKeyPath: _p, agent: _a, ...connection } = s.target;
+    const provider = diskBenchmarkProvider(labCredentials(spec!));
     const ok = variant(plan, { etcdDataDir: `${ROOT}/provider/etcd`, runs: 1, randomIops: false, minFreeMb: 64 });
-    const created = await provider.create({ connection, plan: ok });
+    const created = await provider.create!({ connection, plan: ok });
     assert.equal(created.id, `${plan.node}-disk-benchmark`);
     assert.equal(created.outs!.settings.failP99Ms, ok.failP99Ms);
     assert.ok(created.outs!.result.medianMs.p99 > 0);
     assert.doesNotMatch(JSON.stringify(created.outs), /PRIVATE KEY|privateKey/);
-    await assert.rejects(provider.create({ connection, plan: { ...ok, warnP99Ms: 0.0005, failP99Ms: 0.001 } }), (e: Error) => {
+    await assert.rejects(provider.create!({ connection, plan: { ...ok, warnP99Ms: 0.0005, failP99Ms: 0.001 } }), (e: Error) => {
       assert.match(e.message, new RegExp(`^${plan.node} \\([^)]+\\): disk benchmark gate: disk too slow for etcd: `));
       return true;
     });

@@ -12,7 +12,7 @@ import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { changedInputs, kubeletConfigProvider, type KubeletConfigState } from "../../components/pulumi/KubeletConfigProvider";
 import { closeAll, session, keylessTarget, targetFor } from "../../components/ssh/executor";
 import { readKubeletDropIn } from "../../components/ssh/kubeletConfig";
-import { lab } from "../support/lab";
+import { lab, labCredentials } from "../support/lab";
 
 const { spec, skip: noLab } = lab();
 const HOST_INDEX = 1; // lab-2
@@ -27,6 +27,7 @@ after(async () => {
 test("kubelet drop-in on a lab host: write, read back, hand edit is drift, revert, second apply is a no-op", { skip: noLab }, async (t) => {
   const host = spec!.hosts[HOST_INDEX];
   const target = keylessTarget(spec!, host);
+  const provider = kubeletConfigProvider(labCredentials(spec!));
   const s = session(targetFor(spec!, host));
   if ((await s.run("systemctl is-active --quiet kubelet.service")).code === 0) {
     t.skip(`a kubelet is running on ${host.name}: this test covers the fresh-host path only and must not restart someone else's kubelet`);
@@ -44,7 +45,7 @@ test("kubelet drop-in on a lab host: write, read back, hand edit is drift, rever
   };
 
   // create: the file appears with exactly the rendered content.
-  const created = await kubeletConfigProvider.create(desired);
+  const created = await provider.create(desired);
   assert.equal(created.id, `${host.name}:${PATH}`);
   assert.equal(created.outs.lastChanges.length, 10, "every field is new on a fresh host");
   const expected = renderKubeletDropIn(fields, { node: host.name });
@@ -52,22 +53,22 @@ test("kubelet drop-in on a lab host: write, read back, hand edit is drift, rever
   assert.equal((await s.check("reading the file mode", `stat -c %a ${PATH}`)).trim(), "644");
 
   // refresh: read returns the live fields as inputs; nothing differs.
-  const clean = await kubeletConfigProvider.read!(created.id, created.outs);
+  const clean = await provider.read!(created.id, created.outs);
   assert.equal(clean.id, created.id);
   assert.deepEqual(changedInputs(clean.inputs, desired), []);
 
   // A hand edit on the host: one field changed (the first memory line is
   // kubeReserved's), one added.
   await s.check("editing the file by hand", `sed -i '0,/^  memory: "${fields.kubeReserved.memory}"$/s//  memory: 2Gi/' ${PATH} && echo 'cpuManagerPolicy: static' >> ${PATH}`);
-  const drifted = await kubeletConfigProvider.read!(created.id, created.outs);
+  const drifted = await provider.read!(created.id, created.outs);
   assert.deepEqual(drifted.inputs.kubeReserved, { cpu: fields.kubeReserved.cpu, memory: "2Gi" });
   assert.deepEqual(drifted.inputs.unmanaged, ["cpuManagerPolicy"]);
   assert.deepEqual(changedInputs(drifted.inputs, desired), ["kubeReserved.memory", "unmanaged"]);
-  const d = await kubeletConfigProvider.diff!(created.id, drifted.inputs, desired);
+  const d = await provider.diff!(created.id, drifted.inputs, desired);
   assert.equal(d.changes, true);
 
   // up: the update reverts it and reports what it changed.
-  const reverted = await kubeletConfigProvider.update!(created.id, drifted.inputs, desired);
+  const reverted = await provider.update!(created.id, drifted.inputs, desired);
   assert.deepEqual(reverted.outs.lastChanges, [
     `kubeReserved.memory: 2Gi => ${fields.kubeReserved.memory}`,
     "cpuManagerPolicy: (set by hand) => (removed)",
@@ -76,13 +77,13 @@ test("kubelet drop-in on a lab host: write, read back, hand edit is drift, rever
 
   // A second apply changes nothing, not even the file's inode.
   const inode = await s.check("reading the file inode", `stat -c %i ${PATH}`);
-  const again = await kubeletConfigProvider.update!(created.id, desired, desired);
+  const again = await provider.update!(created.id, desired, desired);
   assert.deepEqual(again.outs.lastChanges, []);
   assert.equal(await s.check("reading the file inode", `stat -c %i ${PATH}`), inode);
 
   // delete removes the file; refresh then reports the resource gone.
-  await kubeletConfigProvider.delete!(created.id, created.outs);
+  await provider.delete!(created.id, created.outs);
   assert.equal(await readKubeletDropIn(s, PATH), undefined);
-  const gone = await kubeletConfigProvider.read!(created.id, created.outs);
+  const gone = await provider.read!(created.id, created.outs);
   assert.equal(gone.id, undefined);
 });

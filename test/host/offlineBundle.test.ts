@@ -12,10 +12,10 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BundleFile } from "../../components/plan/kubeadm/bundle";
 import { remoteBundleDir } from "../../components/plan/kubeadm/bundle";
-import { OfflineBundleProvider, type OfflineBundleState } from "../../components/pulumi/OfflineBundleProvider";
-import { closeAll, keylessTarget, session } from "../../components/ssh/executor";
+import { offlineBundleProvider, type OfflineBundleState } from "../../components/pulumi/OfflineBundleProvider";
+import { closeAll, keylessTarget, session, targetFor } from "../../components/ssh/executor";
 import type { HostSession } from "../../components/ssh/types";
-import { lab } from "../support/lab";
+import { lab, labCredentials } from "../support/lab";
 
 const HOST = "lab-2";
 const { spec, skip: noLab } = lab();
@@ -33,7 +33,7 @@ const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 describe(`OfflineBundle provider on ${HOST}`, { skip }, () => {
   const local = mkdtempSync(join(tmpdir(), "ironroot-offline-bundle-"));
-  const provider = new OfflineBundleProvider();
+  const provider = offlineBundleProvider(labCredentials(spec!));
   let s: HostSession;
   let inputs: OfflineBundleState;
 
@@ -44,7 +44,7 @@ describe(`OfflineBundle provider on ${HOST}`, { skip }, () => {
 
   before(async () => {
     const target = keylessTarget(spec!, HOST);
-    s = session(target);
+    s = session(targetFor(spec!, HOST));
     await s.check("clearing an earlier run", `rm -rf -- '${REMOTE}'`);
     for (const [p, c] of Object.entries(CONTENT)) {
       mkdirSync(dirname(join(local, p)), { recursive: true });
@@ -61,40 +61,40 @@ describe(`OfflineBundle provider on ${HOST}`, { skip }, () => {
   });
 
   test("first create sends every file; the host has them with the manifest's sha256", async () => {
-    const r = await provider.create(inputs);
+    const r = await provider.create!(inputs);
     assert.equal(r.id, `${HOST}-offline-bundle`);
     assert.deepEqual([...r.outs!.sent!].sort(), Object.keys(CONTENT).sort());
     const sums = await s.check("checksums", `cd '${REMOTE}' && sha256sum -- ${Object.keys(CONTENT).map((p) => `'${p}'`).join(" ")}`);
     for (const [p, c] of Object.entries(CONTENT)) assert.ok(sums.includes(`${sha(c)}  ${p}`), `${p} on the host: ${sums}`);
-    assert.equal(r.outs!.privateKey, undefined, "a key file stays a key file: no key in the outputs");
+    assert.doesNotMatch(JSON.stringify(r.outs), /privateKey|agent/, "no credential in the outputs");
   });
 
   test("second create with the same bundle sends nothing and writes nothing; diff sees no change", async () => {
     const before = await remoteIdentity();
-    const r = await provider.create(inputs);
+    const r = await provider.create!(inputs);
     assert.deepEqual(r.outs!.sent, []);
     assert.equal(await remoteIdentity(), before, "a file on the host was rewritten");
-    assert.equal((await provider.diff(r.id, r.outs!, inputs)).changes, false);
+    assert.equal((await provider.diff!(r.id, r.outs!, inputs)).changes, false);
   });
 
   test("a file damaged on the host is sent again, and only that one", async () => {
     await s.check("damage a file", `printf 'x' >>'${REMOTE}/images/pause.tar'`);
-    const r = await provider.update(`${HOST}-offline-bundle`, inputs, inputs);
+    const r = await provider.update!(`${HOST}-offline-bundle`, inputs, inputs);
     assert.deepEqual(r.outs!.sent, ["images/pause.tar"]);
   });
 
   test("refresh: a file removed by hand leaves the state's file list, so the next up is a change", async () => {
     await s.check("remove a file", `rm -f -- '${REMOTE}/manifests/calico vxlan.yaml'`);
-    const r = await provider.read(`${HOST}-offline-bundle`, { ...inputs, sent: [] });
-    assert.deepEqual(r.props!.files.map((f) => f.path).sort(), ["debs/placeholder.deb", "images/pause.tar"]);
-    assert.equal((await provider.diff(r.id!, r.props!, inputs)).changes, true);
-    assert.deepEqual((await provider.update(r.id!, r.props!, inputs)).outs!.sent, ["manifests/calico vxlan.yaml"]);
+    const r = await provider.read!(`${HOST}-offline-bundle`, { ...inputs, sent: [] });
+    assert.deepEqual((r.props!.files as BundleFile[]).map((f) => f.path).sort(), ["debs/placeholder.deb", "images/pause.tar"]);
+    assert.equal((await provider.diff!(r.id!, r.props!, inputs)).changes, true);
+    assert.deepEqual((await provider.update!(r.id!, r.props!, inputs)).outs!.sent, ["manifests/calico vxlan.yaml"]);
   });
 
   test("a file corrupted locally is refused, naming the host and the file, and nothing is sent", async () => {
     const before = await remoteIdentity();
     writeFileSync(join(local, "images/pause.tar"), "tampered\n");
-    await assert.rejects(provider.create(inputs), (e: Error) => {
+    await assert.rejects(provider.create!(inputs), (e: Error) => {
       assert.match(e.message, new RegExp(`^${HOST} \\(${spec!.hosts.find((h) => h.name === HOST)!.address}:\\d+\\): offline bundle: checking the local files before upload: `));
       assert.match(e.message, /images\/pause\.tar: sha256 is [0-9a-f]{64}, bundle\.json says/);
       assert.doesNotMatch(e.message, /placeholder\.deb/);

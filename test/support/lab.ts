@@ -5,11 +5,20 @@ import { existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { loadStackFile } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/schema";
+import type { SshCredentials } from "../../components/config/ssh";
 
 export interface Lab {
   spec?: StackSpec;
   /** Set when there is no lab: the reason, to pass to `test(..., { skip })`. */
   skip?: string;
+}
+
+/** The lab stack's key source, as a provider reads it from the stack config. */
+export function labCredentials(spec: StackSpec): () => SshCredentials {
+  return () => {
+    if (!spec.ssh.privateKeyPath) throw new Error("the lab stack names no ssh.privateKeyPath");
+    return { privateKeyPath: spec.ssh.privateKeyPath };
+  };
 }
 
 export function lab(): Lab {

@@ -14,6 +14,10 @@ export interface Registration {
   dependsOn: string[];
   provider: string;
   additionalSecretOutputs: string[];
+  /** Whether the resource is protected from deletion. */
+  protect: boolean;
+  /** Type tokens it was known by before (aliases). */
+  aliasTypes: string[];
   /** Dotted paths of inputs that were sent as secrets. */
   secretPaths: string[];
 }
@@ -42,6 +46,8 @@ type Req = {
   getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
   getProvider(): string;
   getAdditionalsecretoutputsList(): string[];
+  getProtect(): boolean;
+  getAliasesList(): { getSpec(): { getType(): string } | undefined }[];
   getObject(): { toJavaScript(): unknown } | undefined;
 };
 
@@ -58,6 +64,8 @@ monitor.registerResource = (req: Req, cb: unknown) => {
     dependsOn: [...deps].sort(),
     provider: req.getProvider(),
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    protect: req.getProtect(),
+    aliasTypes: req.getAliasesList().map((a) => a.getSpec()?.getType() ?? "").filter((t) => t),
     secretPaths: paths.sort(),
   });
   return original(req, cb);
