@@ -10,6 +10,7 @@ import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
 import { hostFacts, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
 import { buildStack } from "../components/pulumi/program";
+import type { CommandAuth } from "../components/pulumi/remoteCommand";
 import { readLocalBundle } from "../components/ssh/offlineBundle";
 import { expandHome } from "../components/ssh/executor";
 
@@ -31,10 +32,10 @@ async function program() {
   const secretKey = await sshPrivateKeyFromConfig();
   const { facts } = await hostFacts(spec, { privateKey: secretKey });
 
-  let ssh: { privateKey?: pulumi.Input<string>; agentSocket?: string };
+  let ssh: CommandAuth;
   if (secretKey !== undefined) ssh = { privateKey: config.requireSecret("sshPrivateKey") };
   else if (spec.ssh.privateKeyPath) ssh = { privateKey: pulumi.secret(readFileSync(expandHome(spec.ssh.privateKeyPath), "utf8")) };
-  else if (process.env.SSH_AUTH_SOCK) ssh = { agentSocket: process.env.SSH_AUTH_SOCK };
+  else if (process.env.SSH_AUTH_SOCK) ssh = { agentSocketPath: process.env.SSH_AUTH_SOCK };
   else throw new pulumi.RunError("ssh.agent: true, but SSH_AUTH_SOCK is not set: start an agent (`eval $(ssh-agent)`, `ssh-add`) or use ssh.privateKeyPath");
 
   const bundle = spec.cluster.offlineBundleDir

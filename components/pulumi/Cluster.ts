@@ -11,6 +11,7 @@ import { KubeletRollout } from "./KubeletRollout";
 import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
 import { OfflineBundle } from "./OfflineBundleProvider";
+import type { CommandAuth } from "./remoteCommand";
 
 export interface ClusterArgs {
   /** The validated stack config. Required. */
@@ -19,8 +20,8 @@ export interface ClusterArgs {
   plan: Plan;
   /** Host facts by node name, from start-up (`hostFacts`). Default: none. */
   facts?: Record<string, HostFacts>;
-  /** SSH credentials for remote commands: key text (secret) or an agent socket. Required, one of them. */
-  ssh: { privateKey?: pulumi.Input<string>; agentSocket?: string };
+  /** SSH credentials for the Kubernetes layer's remote commands: key text (kept secret) or an agent socket. Required. */
+  ssh: CommandAuth;
   /** The `deployKey` secret, for SSH repository URLs. Default: none. */
   deployKey?: pulumi.Input<string>;
   /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
@@ -99,9 +100,8 @@ export class Cluster extends pulumi.ComponentResource {
       `${name}-k8s`,
       {
         plan: plan.cluster.kubeadm,
-        hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, hostKey: h.hostKey }])),
-        ...args.ssh,
-        ...(spec.ssh.bastion ? { bastion: spec.ssh.bastion } : {}),
+        hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, keyless(h.name)])),
+        auth: args.ssh,
         // A node's Kubernetes goes on only after its disk passed the gate,
         // its kubelet file is in place and (air-gapped) its bundle is there.
         gates: Object.fromEntries(plan.nodes.map((n, i) => [

@@ -3,27 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KubeadmClusterPlan, KubeadmNodePlan } from "../plan/kubeadm";
 import { shellQuote as quote } from "../plan/shell";
 import { stepScript } from "../plan/step";
-
-/** How one host is reached; the host key is always pinned. */
-export interface KubernetesHost {
-  address: string;
-  port: number;
-  user: string;
-  /** "<type> <base64>", the key the host must present. */
-  hostKey: string;
-}
+import type { HostAddress } from "../ssh/types";
+import { commandConnection, commandText, type CommandAuth } from "./remoteCommand";
 
 export interface KubernetesClusterArgs {
   /** The kubeadm slice of the plan (`plan.cluster.kubeadm`). Required. */
   plan: KubeadmClusterPlan;
-  /** SSH reach of every node in the plan, by node name. Required. */
-  hosts: Record<string, KubernetesHost>;
-  /** SSH private key text for the connections; treated as a secret. Default: none (use `agentSocket`). */
-  privateKey?: pulumi.Input<string>;
-  /** SSH agent socket to authenticate with instead of a key. Default: none. */
-  agentSocket?: string;
-  /** Jump host every connection goes through; its host key is pinned too. Default: none (direct). */
-  bastion?: KubernetesHost;
+  /** SSH reach of every node in the plan, by node name (`keylessTarget`; its bastion, timeouts and retries apply). Required. */
+  hosts: Record<string, HostAddress>;
+  /** The SSH key text (kept secret) or the agent socket the commands authenticate with. Required. */
+  auth: CommandAuth;
   /**
    * Per node name, resources that must finish before Kubernetes goes on that
    * node (disk benchmark gate, kubelet configuration). All of them also come
@@ -32,9 +21,7 @@ export interface KubernetesClusterArgs {
   gates?: Record<string, pulumi.Resource[]>;
 }
 
-/** Every remote command ironroot runs pins the host key: without it @pulumi/command does not check it. */
-type PinnedConnection = command.types.input.remote.ConnectionArgs & { hostKey: pulumi.Input<string> };
-type PinnedCommandArgs = Omit<command.remote.CommandArgs, "connection"> & { connection: PinnedConnection };
+type CommandArgs = Omit<command.remote.CommandArgs, "connection">;
 
 /** kubeadm on every node: packages, endpoint, init, joins, CNI, readiness. */
 export class KubernetesCluster extends pulumi.ComponentResource {
@@ -50,28 +37,20 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:k8s:KubernetesCluster", name, {}, opts);
     const { plan } = args;
-    if (args.privateKey === undefined && args.agentSocket === undefined) {
-      throw new Error(`${name}: KubernetesCluster: no SSH credentials: pass privateKey or agentSocket`);
-    }
-    const auth = {
-      ...(args.privateKey !== undefined ? { privateKey: pulumi.secret(args.privateKey) } : {}),
-      ...(args.agentSocket !== undefined ? { agentSocket: args.agentSocket } : {}),
-    };
-    const proxy = args.bastion && { host: args.bastion.address, port: args.bastion.port, user: args.bastion.user, hostKey: args.bastion.hostKey, ...auth };
     const gates = (n: string) => args.gates?.[n] ?? [];
     const allGates = Object.values(args.gates ?? {}).flat();
 
-    const run = (resName: string, node: string, a: Omit<PinnedCommandArgs, "connection">, dependsOn: pulumi.Resource[], secretOutput = false) => {
+    const run = (resName: string, node: string, a: CommandArgs, dependsOn: pulumi.Resource[], secretOutput = false) => {
       const h = args.hosts[node];
       if (!h) throw new Error(`${node}: KubernetesCluster: no SSH settings for this node: pass it in args.hosts`);
-      const sudo = (s: string | undefined) => (s === undefined ? undefined : h.user === "root" ? `bash -c ${quote(s)}` : `sudo -n bash -c ${quote(s)}`);
-      const full: PinnedCommandArgs = {
+      const wrap = (s: string | undefined) => (s === undefined ? undefined : commandText(h, s));
+      const full: command.remote.CommandArgs = {
         ...a,
-        create: sudo(a.create as string | undefined),
-        delete: sudo(a.delete as string | undefined),
-        connection: { host: h.address, port: h.port, user: h.user, hostKey: h.hostKey, ...auth, ...(proxy ? { proxy } : {}) },
+        create: wrap(a.create as string | undefined),
+        delete: wrap(a.delete as string | undefined),
+        connection: commandConnection(h, args.auth),
       };
-      const cmd = new command.remote.Command(resName, full as command.remote.CommandArgs, {
+      const cmd = new command.remote.Command(resName, full, {
         parent: this,
         dependsOn,
         ...(secretOutput ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
@@ -134,7 +113,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   }
 
   private join(
-    run: (resName: string, node: string, a: Omit<PinnedCommandArgs, "connection">, dependsOn: pulumi.Resource[]) => command.remote.Command,
+    run: (resName: string, node: string, a: CommandArgs, dependsOn: pulumi.Resource[]) => command.remote.Command,
     n: KubeadmNodePlan,
     credentials: command.remote.Command,
     dependsOn: pulumi.Resource[],

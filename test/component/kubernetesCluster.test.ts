@@ -5,7 +5,10 @@ import { isSecret, registered, settle } from "../support/mocks";
 import { parseStack } from "../../components/config/schema";
 import { inventory } from "../../components/plan/inventory";
 import { planKubeadm } from "../../components/plan/kubeadm";
-import { KubernetesCluster, type KubernetesHost } from "../../components/pulumi/KubernetesCluster";
+import { KubernetesCluster } from "../../components/pulumi/KubernetesCluster";
+import { commandConnection } from "../../components/pulumi/remoteCommand";
+import { wrapCommand } from "../../components/ssh/command";
+import { keylessTarget } from "../../components/ssh/executor";
 
 // The mock monitor does not pass dependencies or secret-output options to
 // the mocks, so record them from the registration requests themselves.
@@ -32,7 +35,7 @@ const spec = parseStack("ha", {
   gitops: { repoUrl: "https://git.example.org/cluster.git" },
 });
 const nodes = inventory(spec);
-const hosts: Record<string, KubernetesHost> = Object.fromEntries(spec.hosts.map((h) => [h.name, { address: h.address, port: h.port, user: h.user, hostKey: h.hostKey }]));
+const hosts = Object.fromEntries(spec.hosts.map((h) => [h.name, keylessTarget(spec, h.name)]));
 
 // Gates are custom resources in the real program (benchmark, kubelet file).
 class Gate extends pulumi.CustomResource {
@@ -41,7 +44,8 @@ class Gate extends pulumi.CustomResource {
   }
 }
 const gates = Object.fromEntries(nodes.map((n) => [n.name, [new Gate(`${n.name}-disk-gate`), new Gate(`${n.name}-kubelet`)]]));
-const cluster = new KubernetesCluster("ha", { plan: planKubeadm(spec, nodes), hosts, privateKey: "PRIVATE-KEY-TEXT", gates });
+const plan = planKubeadm(spec, nodes);
+const cluster = new KubernetesCluster("ha", { plan, hosts, auth: { privateKey: "PRIVATE-KEY-TEXT" }, gates });
 
 const commands = () => registered.filter((r) => r.type === "command:remote:Command");
 const dependsOn = (name: string) => deps.get(name) ?? [];
@@ -64,8 +68,22 @@ test("every connection pins the host's key and uses the configured user", async 
     const conn = unwrap(c.inputs.connection) as Record<string, unknown>;
     assert.equal(conn.hostKey, KEY, `${c.name}: connection.hostKey`);
     assert.equal(conn.user, "ironroot", c.name);
-    assert.match(String(c.inputs.create), /^sudo -n bash -c /, `${c.name}: non-root user runs through sudo -n`);
+    assert.match(String(c.inputs.create), /^sudo -n -- env LC_ALL=C timeout --kill-after=5 900 bash -c /, `${c.name}: non-root user runs through sudo -n`);
+    // The stack's ssh settings bound the dialling, as they bound the executor's.
+    assert.equal(conn.dialErrorLimit, 4, c.name);
+    assert.equal(conn.perDialTimeout, 10, c.name);
   }
+  // Byte for byte what the executor would send for the same script.
+  const init = commands().find((c) => c.name === "cp-1-kubeadm-init")!;
+  assert.equal(init.inputs.create, wrapCommand(plan.nodes.find((n) => n.initializes)!.bootstrap, { sudo: true, timeoutSeconds: 900 }));
+});
+
+test("agent auth: the socket reaches @pulumi/command as agentSocketPath (its field), with no key", () => {
+  const conn = commandConnection(hosts["cp-1"], { agentSocketPath: "/run/user/0/ssh-agent.sock" });
+  assert.equal(conn.agentSocketPath, "/run/user/0/ssh-agent.sock");
+  assert.equal("privateKey" in conn, false);
+  assert.equal("agentSocket" in conn, false);
+  assert.equal(conn.hostKey, KEY);
 });
 
 test("ordering: every gate before init; first control plane, then the others one by one, then workers", async () => {

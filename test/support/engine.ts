@@ -63,7 +63,9 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>):
 
   const state = mkdtempSync(join(tmpdir(), "ironroot-engine-"));
   const labFile = resolve(process.env.IRONROOT_LAB_STACK ?? join(REPO, "stacks/Pulumi.lab.yaml"));
-  const doc = YAML.parse(readFileSync(labFile, "utf8")) as { config: Record<string, unknown> };
+  const doc = YAML.parse(readFileSync(labFile, "utf8")) as { config: Record<string, unknown>; encryptionsalt?: string };
+  // This stack gets its own passphrase; a salt from another stack would not match it.
+  delete doc.encryptionsalt;
   const labKey = (doc.config["ironroot:ssh"] as { privateKeyPath: string }).privateKeyPath;
   const keyCopy = join(state, "id_ed25519");
   copyFileSync(labKey, keyCopy);
