@@ -7,7 +7,7 @@ import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
 import { KubeletPlanError } from "../components/plan/kubelet";
 import { readNodeSizes } from "../components/render/kubelet";
-import { renderPlan, writeRendered } from "../components/render/render";
+import { renderPlan, RenderOutError, writeRendered } from "../components/render/render";
 import { BundleError, readLocalBundle } from "../components/ssh/offlineBundle";
 
 async function main(): Promise<number> {
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     console.log(`rendered ${files.size} files for stack "${values.stack}" to ${out}`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof KubeletPlanError || e instanceof BundleError) {
+    if (e instanceof ConfigError || e instanceof KubeletPlanError || e instanceof BundleError || e instanceof RenderOutError) {
       console.error(e.message);
       return 1;
     }

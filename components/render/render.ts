@@ -1,7 +1,7 @@
 // `render`: the plan written to files for review in a pull request or a CI
 // diff. Byte-identical on re-run (stable order, no timestamps) and free of
 // secret values: secrets appear only as `<secret:NAME>`.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import YAML from "yaml";
 import type { Plan } from "../plan";
@@ -44,9 +44,31 @@ export function renderPlan(plan: Plan): RenderedFiles {
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Replace the output folder with exactly these files (stale files would mislead a diff). */
+/** The file that marks a folder as one render made, and so may replace. */
+export const RENDER_MARKER = ".ironroot-render";
+
+/** `--out` names a folder render must not touch. */
+export class RenderOutError extends Error {}
+
+/**
+ * Replace the output folder with exactly these files (stale files would
+ * mislead a diff). Only a folder render made itself (it holds RENDER_MARKER),
+ * an empty folder or a new one is written: anything else is refused, so a
+ * mistyped `--out .` cannot delete a repository.
+ */
 export function writeRendered(outDir: string, files: RenderedFiles): void {
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) throw new RenderOutError(`--out ${outDir}: is a file, not a folder: name a new folder, e.g. out/<stack>`);
+    const entries = readdirSync(outDir);
+    if (entries.length > 0 && !entries.includes(RENDER_MARKER)) {
+      throw new RenderOutError(
+        `--out ${outDir}: the folder is not empty and was not made by render (no ${RENDER_MARKER} in it), so render will not replace it: name a new folder, e.g. out/<stack>`,
+      );
+    }
+  }
   rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, RENDER_MARKER), "Made by `npm run render`: the next render replaces this folder whole.\n");
   for (const [rel, content] of files) {
     const path = join(outDir, rel);
     mkdirSync(dirname(path), { recursive: true });

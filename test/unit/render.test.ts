@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -70,4 +70,42 @@ test("render refuses a bad config with the problems and a non-zero exit", () => 
     assert.match(e.stderr.toString(), /\n {2}- gitops: is required: set gitops.repoUrl/);
     return true;
   });
+});
+
+function renderCliResult(out: string) {
+  return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/render.ts"), "--stack", "example", "--out", out, "--stacks-dir", STACKS], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+}
+
+test("render never deletes a folder it did not make: a non-empty folder without its marker is refused and left whole", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-not-render-"));
+  writeFileSync(join(dir, "precious.txt"), "keep me");
+  mkdirSync(join(dir, ".git"));
+  const r = renderCliResult(dir);
+  assert.equal(r.status, 1);
+  assert.equal(
+    r.stderr.trim(),
+    `--out ${dir}: the folder is not empty and was not made by render (no .ironroot-render in it), so render will not replace it: name a new folder, e.g. out/<stack>`,
+  );
+  assert.deepEqual(readdirSync(dir).sort(), [".git", "precious.txt"]);
+  assert.equal(readFileSync(join(dir, "precious.txt"), "utf8"), "keep me");
+  // The repository itself, as `--out .` from its root would name it.
+  const repo = renderCliResult(ROOT);
+  assert.equal(repo.status, 1);
+  assert.ok(statSync(join(ROOT, "package.json")).isFile());
+  // A file in the way is refused too.
+  const file = join(dir, "precious.txt");
+  assert.match(renderCliResult(file).stderr, /is a file, not a folder/);
+});
+
+test("render replaces a folder it made itself, and writes into an empty or new one", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-render-"));
+  assert.equal(renderCliResult(dir).status, 0, "an empty folder");
+  writeFileSync(join(dir, "stale.txt"), "from an older render");
+  assert.equal(renderCliResult(dir).status, 0, "a folder render made");
+  assert.equal(existsSync(join(dir, "stale.txt")), false, "stale files go");
+  assert.ok(existsSync(join(dir, ".ironroot-render")));
+  assert.equal(renderCliResult(join(dir, "new", "folder")).status, 0, "a new folder");
 });
