@@ -8,8 +8,8 @@ import { rawConfigFromEngine } from "../components/config/load";
 import { PreflightError } from "../components/plan/preflight";
 import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
-import { hostFacts, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
-import { buildStack } from "../components/pulumi/program";
+import { hostFacts, pendingSteps, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
+import { buildStack, stackPlan } from "../components/pulumi/program";
 import type { CommandAuth } from "../components/pulumi/remoteCommand";
 import { readLocalBundle } from "../components/ssh/offlineBundle";
 import { expandHome } from "../components/ssh/executor";
@@ -30,8 +30,6 @@ async function program() {
   const spec = parseStack(pulumi.getStack(), rawConfigFromEngine(pulumi.runtime.allConfig()));
   const config = new pulumi.Config("ironroot");
   const secretKey = await sshPrivateKeyFromConfig();
-  const { facts } = await hostFacts(spec, { privateKey: secretKey });
-
   let ssh: CommandAuth;
   if (secretKey !== undefined) ssh = { privateKey: config.requireSecret("sshPrivateKey") };
   else if (spec.ssh.privateKeyPath) ssh = { privateKey: pulumi.secret(readFileSync(expandHome(spec.ssh.privateKeyPath), "utf8")) };
@@ -42,13 +40,22 @@ async function program() {
     ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
     : undefined;
 
+  const planInputs = bundle ? { kubeadm: { bundle } } : {};
+
+  // Facts and preflight, then the probes preview shows as pending steps:
+  // one connection per host for both, closed before any resource exists.
+  const { facts } = await hostFacts(spec, { privateKey: secretKey, keepConnections: true });
+  const plan = stackPlan({ spec, facts, planInputs });
+  const pendingPrep = await pendingSteps(spec, plan.nodes, facts, { privateKey: secretKey });
   const { outputs } = buildStack({
     spec,
     facts,
+    plan,
+    pendingPrep,
     ssh,
     deployKey: config.getSecret("deployKey"),
     sealingKey: config.getSecret("sealingKey"),
-    planInputs: bundle ? { kubeadm: { bundle } } : {},
+    planInputs,
   });
   return outputs;
 }

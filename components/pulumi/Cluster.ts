@@ -26,6 +26,8 @@ export interface ClusterArgs {
   deployKey?: pulumi.Input<string>;
   /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
   sealingKey?: pulumi.Input<string>;
+  /** Per node, the prep steps found pending at start-up. Default: each node's preparation probes for itself. */
+  pendingPrep?: Record<string, string[]>;
   /** The parsed bundle.json the plan was built with, when `cluster.offlineBundleDir` is set (`readLocalBundle`). Default: none (packages from the upstream repository). */
   offlineBundle?: BundleManifest;
 }
@@ -55,7 +57,7 @@ export class Cluster extends pulumi.ComponentResource {
     const keyless = (node: string): HostAddress => keylessTarget(spec, node);
 
     this.nodes = plan.nodes.map(
-      (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt }, { parent: this }),
+      (n) => new Node(n.name, { plan: n, target: keyless(n.name), virt: args.facts?.[n.name]?.virt, pendingSteps: args.pendingPrep?.[n.name] }, { parent: this }),
     );
 
     // Air-gapped mode: the bundle is on every node, checked, before its

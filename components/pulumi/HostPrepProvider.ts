@@ -48,7 +48,8 @@ export const hostPrepProvider: ProviderFactory = (credentials) => {
 
   return {
     async check(_olds: HostPrepState, news: HostPrepState): Promise<pulumi.dynamic.CheckResult> {
-      if (!isKnown(news.target) || !isKnown(news.steps)) return { inputs: news };
+      // Probed already by the program (all hosts at once), or not knowable yet.
+      if (Array.isArray(news.pendingSteps) || !isKnown(news.target) || !isKnown(news.steps)) return { inputs: news };
       return { inputs: { ...news, pendingSteps: await pending(news) } };
     },
 
@@ -88,6 +89,8 @@ export interface HostPrepArgs {
   steps: pulumi.Input<HostStep[]>;
   /** `systemd-detect-virt` from the host's facts (`hostFacts`). Default: asked on the host when a step needs it. */
   virt?: pulumi.Input<string>;
+  /** Ids of the steps found pending when the program started (`pendingSteps` in hostFacts.ts). Default: probed by `check`. */
+  pendingSteps?: pulumi.Input<string[]>;
 }
 
 /** One node's host preparation. Type token: `pulumi-nodejs:dynamic/ironroot:HostPrep`. */
@@ -96,6 +99,6 @@ export class HostPrep extends HostResource {
   declare readonly results: pulumi.Output<StepResult[]>;
 
   constructor(name: string, args: HostPrepArgs, opts?: pulumi.CustomResourceOptions) {
-    super("HostPrep", name, { node: args.node, target: args.target, steps: args.steps, virt: args.virt, pendingSteps: undefined, results: undefined }, opts);
+    super("HostPrep", name, { node: args.node, target: args.target, steps: args.steps, virt: args.virt, pendingSteps: args.pendingSteps, results: undefined }, opts);
   }
 }

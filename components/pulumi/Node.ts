@@ -11,6 +11,8 @@ export interface NodeArgs {
   target: HostAddress;
   /** `systemd-detect-virt` from the host's facts, so steps a container cannot take are reported, not failed. Default: asked on the host. */
   virt?: string;
+  /** The prep steps found pending at start-up (`pendingSteps` in hostFacts.ts). Default: probed by the resource's `check`. */
+  pendingSteps?: string[];
 }
 
 /**
@@ -28,7 +30,7 @@ export class Node extends pulumi.ComponentResource {
     super("ironroot:host:Node", name, {}, opts);
     this.name = args.plan.name;
     this.roles = args.plan.roles;
-    this.prep = new HostPrep(`${name}-prep`, { node: name, target: args.target, steps: args.plan.prep, virt: args.virt }, { parent: this });
+    this.prep = new HostPrep(`${name}-prep`, { node: name, target: args.target, steps: args.plan.prep, virt: args.virt, pendingSteps: args.pendingSteps }, { parent: this });
     this.benchmark = new DiskBenchmark(
       `${name}-disk`,
       { plan: args.plan.diskBenchmark, connection: args.target },

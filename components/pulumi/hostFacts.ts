@@ -7,8 +7,10 @@ import type { StackSpec } from "../config/schema";
 import type { HostFacts } from "../plan/facts";
 import { inventory } from "../plan/inventory";
 import { assertPreflight, formatReport, preflight, requiredPorts, type HostReport, type Observed, type PreflightOptions } from "../plan/preflight";
+import type { HostStep } from "../plan/step";
 import { closeAll, session, targetFor } from "../ssh/executor";
 import { gatherFacts } from "../ssh/gatherFacts";
+import { runSteps } from "../ssh/runSteps";
 
 export interface HostFactsOptions extends PreflightOptions {
   /** Value of the `sshPrivateKey` secret when the stack uses it (`sshPrivateKeyFromConfig`). Default: none. */
@@ -44,6 +46,9 @@ export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): P
   const reports = preflight(spec, observed, opts);
   const log = opts.log ?? pulumiLog;
   for (const r of reports) log(r, formatReport(r));
+  // A host that failed stops the run here: close what start-up kept open, or
+  // the open connections would keep the program from ending.
+  if (reports.some((r) => r.errors.length > 0)) await closeAll();
   assertPreflight(reports);
   const facts: Record<string, HostFacts> = {};
   for (const [name, o] of Object.entries(observed)) if ("facts" in o) facts[name] = o.facts;
@@ -54,6 +59,32 @@ function pulumiLog(r: HostReport, text: string): void {
   if (r.errors.length) pulumi.log.error(text);
   else if (r.warnings.length) pulumi.log.warn(text);
   else pulumi.log.info(text);
+}
+
+/**
+ * Per node, the ids of the steps whose read-only probe fails now: what
+ * preview shows as `pendingSteps`. Every host at once, over the connections
+ * start-up already opened. Done here rather than in the provider's `check`
+ * because the engine calls `check` for one resource at a time, so probing
+ * there costs a round of SSH per host, one host after another.
+ */
+export async function pendingSteps(
+  spec: StackSpec,
+  nodes: { name: string; prep: HostStep[] }[],
+  facts: Record<string, HostFacts>,
+  opts: { privateKey?: string } = {},
+): Promise<Record<string, string[]>> {
+  try {
+    const probed = await Promise.all(
+      nodes.map(async (n) => {
+        const results = await runSteps(session(targetFor(spec, n.name, opts.privateKey)), n.prep, { dryRun: true, virt: facts[n.name]?.virt });
+        return [n.name, results.filter((r) => r.status === "would-change").map((r) => r.id)] as const;
+      }),
+    );
+    return Object.fromEntries(probed);
+  } finally {
+    await closeAll();
+  }
 }
 
 /** The plain value of the `sshPrivateKey` secret, for SSH from the program process; undefined when not set. */

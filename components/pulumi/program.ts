@@ -4,7 +4,7 @@
 // tier can run it under mocks with facts of its own.
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/schema";
-import { buildPlan, type PlanInputs } from "../plan";
+import { buildPlan, type Plan, type PlanInputs } from "../plan";
 import type { HostFacts } from "../plan/facts";
 import { Cluster, type ClusterArgs } from "./Cluster";
 
@@ -16,11 +16,20 @@ export interface StackInputs {
   sealingKey?: pulumi.Input<string>;
   /** Extra plan inputs; `kubeadm.bundle` (air-gapped mode) is also what each node's OfflineBundle uploads. Default: none. */
   planInputs?: Omit<PlanInputs, "nodeSizes">;
+  /** The plan, when the caller built it already (`stackPlan`). Default: built here. */
+  plan?: Plan;
+  /** Per node, the prep steps found pending at start-up (`pendingSteps`). Default: each node's preparation probes for itself. */
+  pendingPrep?: Record<string, string[]>;
+}
+
+/** The plan the stack is built from: the spec, the host facts and the extra inputs. */
+export function stackPlan(inputs: Pick<StackInputs, "spec" | "facts" | "planInputs">) {
+  return buildPlan(inputs.spec, { ...inputs.planInputs, nodeSizes: inputs.facts });
 }
 
 export function buildStack(inputs: StackInputs) {
   const { spec, facts } = inputs;
-  const plan = buildPlan(spec, { ...inputs.planInputs, nodeSizes: facts });
+  const plan = inputs.plan ?? stackPlan(inputs);
   const cluster = new Cluster(spec.cluster.name, {
     spec,
     plan,
@@ -29,6 +38,7 @@ export function buildStack(inputs: StackInputs) {
     deployKey: inputs.deployKey,
     sealingKey: inputs.sealingKey,
     offlineBundle: inputs.planInputs?.kubeadm?.bundle,
+    pendingPrep: inputs.pendingPrep,
   });
   return {
     cluster,

@@ -178,6 +178,7 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
   test("up interrupted (SIGINT) while the disk benchmark runs; a plain up afterwards converges", async () => {
     await stack!.pulumi(["config", "set", "--path", "diskBenchmark.trigger", `engine-test-${Date.now()}`]);
     const child = stack!.start(["up", "--yes", "--skip-preview"]);
+    const exited = new Promise<number | null>((done) => child.on("close", done));
     let seen = "";
     const started = new Promise<void>((ok) => {
       child.stdout!.on("data", (d: Buffer) => {
@@ -187,13 +188,9 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
     });
     await Promise.race([started, new Promise((r) => setTimeout(r, 20_000))]);
     child.kill("SIGINT");
-    const code = await new Promise<number | null>((done) => {
-      const t = setTimeout(() => child.kill("SIGKILL"), 120_000);
-      child.on("close", (c) => {
-        clearTimeout(t);
-        done(c);
-      });
-    });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const code = await exited;
+    clearTimeout(killer);
     assert.notEqual(code, null, "pulumi did not stop within 120 s of SIGINT");
     // What a user does next: run up again. Interrupted operations are
     // reported by the engine; the update itself converges.
