@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { absolutePath, address, cidrV4, dnsLabel, port } from "./fields";
+import { absolutePath, address, cidrV4, dnsLabel, formatIpV4, parseCidrV4, port } from "./fields";
+
+/**
+ * The block of the pod network each node gets: kube-controller-manager's
+ * `--node-cidr-mask-size` for IPv4, which kubeadm leaves at its default.
+ */
+export const NODE_MASK_V4 = 24;
 
 const endpoint = z
   .discriminatedUnion("mode", [
@@ -45,7 +51,8 @@ export const cluster = z
       })
       .default("1.34.2")
       .describe("Exact upstream Kubernetes version (kubeadm, kubelet, kubectl). Default: `1.34.2`."),
-    podCidr: cidrV4.default("10.244.0.0/16").describe("Pod network. Default: `10.244.0.0/16`."),
+    podCidr: cidrV4.default("10.244.0.0/16")
+      .describe(`Pod network. Each node gets a /${NODE_MASK_V4} of it, so it needs at least one /${NODE_MASK_V4} per host. Default: \`10.244.0.0/16\`.`),
     serviceCidr: cidrV4.default("10.96.0.0/12").describe("Service network. Default: `10.96.0.0/12`."),
     endpoint,
     calicoVersion: z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Calico release tag: use e.g. "v3.30.3"` })
@@ -58,3 +65,33 @@ export const cluster = z
   .describe("The Kubernetes cluster.");
 
 export type ClusterConfig = z.output<typeof cluster>;
+
+/** kubeadm refuses a pod network more than 16 bits wider than a node's block (PodSubnetNodeMaskMaxDiff). */
+const MAX_NODE_MASK_DIFF = 16;
+
+/**
+ * Every node gets a /24 of the pod network from the controller manager.
+ * kubeadm refuses a pod network smaller than one such block, or more than
+ * 16 bits wider; a node beyond the number of blocks gets none
+ * (CIDRNotAvailable).
+ */
+export function podCidrProblems(podCidr: string, hostCount: number): string[] {
+  const cidr = parseCidrV4(podCidr);
+  if (!cidr) return [];
+  const rule = `the controller manager gives every node a /${NODE_MASK_V4} of the pod network`;
+  if (NODE_MASK_V4 - cidr.bits > MAX_NODE_MASK_DIFF) {
+    const bits = NODE_MASK_V4 - MAX_NODE_MASK_DIFF;
+    return [
+      `cluster.podCidr: "${podCidr}" is too large: kubeadm allows at most ${MAX_NODE_MASK_DIFF} bits between its prefix and the /${NODE_MASK_V4} each node gets: ` +
+        `use a /${bits} or smaller, e.g. "${formatIpV4(cidr.start)}/${bits}"`,
+    ];
+  }
+  const blocks = cidr.bits > NODE_MASK_V4 ? 0 : 2 ** (NODE_MASK_V4 - cidr.bits);
+  if (hostCount === 0 || blocks >= hostCount) return [];
+  const bits = NODE_MASK_V4 - Math.ceil(Math.log2(hostCount));
+  const size = 2 ** (32 - bits);
+  const example = `${formatIpV4(Math.floor(cidr.start / size) * size)}/${bits}`;
+  const has = blocks === 0 ? `is smaller than one /${NODE_MASK_V4}` : `holds ${blocks} block${blocks === 1 ? "" : "s"} of /${NODE_MASK_V4}`;
+  const needs = hostCount === 1 ? "the host needs one" : `each of the ${hostCount} hosts needs its own`;
+  return [`cluster.podCidr: "${podCidr}" ${has}, but ${needs} (${rule}): use a /${bits} or larger, e.g. "${example}"`];
+}

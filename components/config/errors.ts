@@ -16,6 +16,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const p of path) {
     if (typeof p === "number") out += `[${p}]`;
+    // Keys that are not plain words (label keys: "node.example.com/pool") are
+    // quoted, so the dots in them do not read as nesting.
+    else if (out !== "" && !/^[A-Za-z]([A-Za-z0-9_-]*[A-Za-z0-9])?$/.test(String(p))) out += `[${JSON.stringify(String(p))}]`;
     else out += out === "" ? String(p) : `.${String(p)}`;
   }
   return out;

@@ -39,9 +39,13 @@ export const port = z
   .max(65535, { error: (iss) => `${String(iss.input)} is not a TCP port: use 1-65535` });
 
 const HOST_KEY = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}$/;
+const HOST_KEY_FIX = (type: string) =>
+  `copy the key again, whole and unchanged, from \`ssh-keyscan -t ${type.startsWith("ecdsa") ? "ecdsa" : type.replace(/^ssh-/, "")} <address>\` ` +
+  `(without the host name), after checking its fingerprint out of band`;
 
 export const hostKey = z.string().check((ctx) => {
-  if (!HOST_KEY.test(ctx.value.trim())) {
+  const value = ctx.value.trim();
+  if (!HOST_KEY.test(value)) {
     ctx.issues.push({
       code: "custom",
       input: ctx.value,
@@ -50,8 +54,69 @@ export const hostKey = z.string().check((ctx) => {
         `pin the key as "<type> <base64>", e.g. the output of \`ssh-keyscan -t ed25519 <address>\` without the host name, ` +
         `after checking its fingerprint out of band`,
     });
+    return;
+  }
+  const [type, b64] = value.split(" ");
+  const problem = hostKeyBlobProblem(type, b64);
+  if (problem) {
+    ctx.issues.push({ code: "custom", input: ctx.value, message: `${JSON.stringify(shortKey(value))} ${problem.what}: ${HOST_KEY_FIX(problem.keyType)}` });
   }
 });
+
+// The wire form of an SSH public key (RFC 4253 6.6, RFC 5656 3.1, RFC 8709 4):
+// uint32-length-prefixed strings, the first of them the key type.
+function sshStrings(blob: Buffer): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  let off = 0;
+  while (off < blob.length) {
+    if (off + 4 > blob.length) return undefined;
+    const len = blob.readUInt32BE(off);
+    if (off + 4 + len > blob.length) return undefined;
+    out.push(blob.subarray(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+  return out;
+}
+
+const ECDSA_POINT_BYTES: Record<string, number> = { nistp256: 65, nistp384: 97, nistp521: 133 };
+const ED25519_BLOB_BYTES = 4 + "ssh-ed25519".length + 4 + 32;
+
+/**
+ * What is wrong with a host key whose text has the right shape but whose
+ * base64 is not a public key blob of the declared type (and the key type to
+ * fetch again), or undefined when it is one.
+ */
+export function hostKeyBlobProblem(type: string, b64: string): { what: string; keyType: string } | undefined {
+  const blob = Buffer.from(b64, "base64");
+  const typeLength = blob.length >= 4 ? blob.readUInt32BE(0) : Infinity;
+  const found = typeLength <= blob.length - 4 ? blob.subarray(4, 4 + typeLength).toString("latin1") : "";
+  if (!/^[a-z0-9][a-z0-9@.-]*$/.test(found)) {
+    return { what: "does not decode to an SSH public key (its base64 was cut short or altered, or is not a public key)", keyType: type };
+  }
+  if (found !== type) return { what: `is declared ${type} but its base64 holds an ${found} key`, keyType: found };
+  // Node decodes base64 leniently: text that does not encode back the same
+  // was cut where no key ends, or altered.
+  const clean = blob.toString("base64").replace(/=+$/, "") === b64.replace(/=+$/, "");
+  const fields = clean ? sshStrings(blob) : undefined;
+  let whole: boolean;
+  if (type === "ssh-ed25519") {
+    whole = fields?.length === 2 && fields[1].length === 32;
+    if (!whole && clean && blob.length !== ED25519_BLOB_BYTES) {
+      return { what: `does not decode to a whole ssh-ed25519 public key (${blob.length} bytes; an ssh-ed25519 key is ${ED25519_BLOB_BYTES}, so it was cut short or altered)`, keyType: type };
+    }
+  } else if (type.startsWith("ecdsa-sha2-")) {
+    const curve = type.slice("ecdsa-sha2-".length);
+    whole = fields?.length === 3 && fields[1].toString("latin1") === curve && fields[2].length === ECDSA_POINT_BYTES[curve];
+  } else {
+    whole = fields?.length === 3 && fields[1].length > 0 && fields[2].length > 0; // ssh-rsa: e, n
+  }
+  return whole ? undefined : { what: `does not decode to a whole ${type} public key (it was cut short or altered)`, keyType: type };
+}
+
+/** A host key for a message: whole when short (ed25519), else its start and end. */
+function shortKey(s: string): string {
+  return s.length > 100 ? `${s.slice(0, 40)}...${s.slice(-16)}` : s;
+}
 
 export const absolutePath = z.string().check((ctx) => {
   if (!ctx.value.startsWith("/")) {
@@ -86,24 +151,40 @@ export const threshold = z.string().check((ctx) => {
   }
 });
 
-export function parseCidrV4(s: string): { start: number; end: number } | undefined {
+/** An IPv4 CIDR: its range, prefix length, and the address as written (host bits included). */
+export function parseCidrV4(s: string): { start: number; end: number; bits: number; address: number } | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
   if (!m) return undefined;
   const octets = m.slice(1, 5).map(Number);
   const bits = Number(m[5]);
   if (octets.some((o) => o > 255) || bits > 32) return undefined;
-  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - bits);
-  const start = Math.floor(base / size) * size;
-  return { start, end: start + size - 1 };
+  const start = Math.floor(address / size) * size;
+  return { start, end: start + size - 1, bits, address };
+}
+
+export function formatIpV4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
 export const cidrV4 = z.string().check((ctx) => {
-  if (!parseCidrV4(ctx.value)) {
+  const cidr = parseCidrV4(ctx.value);
+  if (!cidr) {
     ctx.issues.push({
       code: "custom",
       input: ctx.value,
       message: `${JSON.stringify(ctx.value)} is not an IPv4 CIDR: use e.g. "10.244.0.0/16"`,
+    });
+  } else if (cidr.address !== cidr.start) {
+    // "10.244.1.0/16" is the range 10.244.0.0/16 written as if it were
+    // another one: say the range as it is.
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message:
+        `${JSON.stringify(ctx.value)} has host bits set (a /${cidr.bits} starts at ${formatIpV4(cidr.start)}): ` +
+        `use the network address "${formatIpV4(cidr.start)}/${cidr.bits}"`,
     });
   }
 });

@@ -1,15 +1,52 @@
 import { z } from "zod";
 import { absolutePath, dnsLabel } from "./fields";
 
+const GIT_URL = /^(https:\/\/|ssh:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)\S+$/;
+
+/**
+ * Credentials in the URL would sit in plain text in the stack file, the plan
+ * and Argo CD's repository Secret. Messages about them never repeat the URL.
+ */
+export function repoUrlCredentialProblem(url: string): string | undefined {
+  const authority = /^(https|ssh):\/\/([^/?#]*)/i.exec(url);
+  if (!authority) return undefined;
+  const scheme = authority[1].toLowerCase();
+  const userinfo = authority[2].includes("@") ? authority[2].slice(0, authority[2].lastIndexOf("@")) : undefined;
+  if (scheme === "https" && userinfo !== undefined) {
+    return (
+      `the https URL carries credentials before "@" (not repeated here), which would sit in plain text in the stack file and in Argo CD: ` +
+      `remove the user and password from the URL and give repository credentials as a secret instead ` +
+      `(for a private repository: an SSH URL and the deployKey secret), and revoke the token`
+    );
+  }
+  if (scheme === "ssh" && userinfo?.includes(":")) {
+    return `the ssh URL carries a password before "@" (not repeated here): remove the password from the URL: SSH repositories authenticate with the deployKey secret`;
+  }
+  return undefined;
+}
+
+/** A URL of any scheme with whatever stands before "@" in its authority masked. */
+function withoutUserinfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
+}
+
+const repoUrl = z.string().check((ctx) => {
+  const credentials = repoUrlCredentialProblem(ctx.value);
+  if (credentials) {
+    ctx.issues.push({ code: "custom", input: "<redacted>", message: credentials });
+  } else if (!GIT_URL.test(ctx.value)) {
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message: `${JSON.stringify(withoutUserinfo(ctx.value))} is not a git repository URL: use "git@host:org/repo.git", "ssh://git@host/org/repo.git" or "https://host/org/repo.git"`,
+    });
+  }
+});
+
 export const gitops = z
   .strictObject({
-    repoUrl: z
-      .string()
-      .regex(/^(https:\/\/|ssh:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)\S+$/, {
-        error: (iss) =>
-          `${JSON.stringify(iss.input)} is not a git repository URL: use "git@host:org/repo.git", "ssh://git@host/org/repo.git" or "https://host/org/repo.git"`,
-      })
-      .describe("The git repository the cluster pulls its state from. Required."),
+    repoUrl: repoUrl
+      .describe("The git repository the cluster pulls its state from, without credentials in it. Required."),
     path: z.string().min(1).default("applications").describe("Folder of Argo CD Applications in the repo. Default: `applications`."),
     revision: z.string().min(1).default("HEAD").describe("Branch, tag or commit to follow. Default: `HEAD`."),
     prune: z.boolean().default(false)

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { absolutePath, address, dnsLabel, hostKey, port } from "./fields";
+import { nodeLabels, taintKey, taintValue } from "./kubernetesNames";
 
 export const ROLES = ["control-plane", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 
 const taint = z.strictObject({
-  key: z.string().min(1).describe("Taint key, e.g. `dedicated`."),
-  value: z.string().optional().describe("Taint value. Default: none."),
+  key: taintKey.describe("Taint key, e.g. `dedicated`: `[prefix/]name`, as a label key."),
+  value: taintValue.optional().describe("Taint value, as a label value. Default: none."),
   effect: z
     .enum(["NoSchedule", "PreferNoSchedule", "NoExecute"])
     .describe("What the taint does to pods that do not tolerate it."),
@@ -19,7 +20,7 @@ export const host = z.strictObject({
   port: port.optional().describe("SSH port of this host. Default: `ssh.port`."),
   user: z.string().min(1).optional().describe("SSH user for this host. Default: `ssh.user`."),
   hostKey: hostKey.describe(
-    "Pinned SSH host public key, `<type> <base64>`. A host presenting any other key is refused. Required.",
+    "Pinned SSH host public key, `<type> <base64>`. A host presenting any other key is refused. Unique in the stack. Required.",
   ),
   roles: z
     .array(z.enum(ROLES))
@@ -29,7 +30,10 @@ export const host = z.strictObject({
   group: dnsLabel("node group name")
     .default("default")
     .describe("Node group for kubelet reservation overrides (`kubelet.groups`). Default: `default`."),
-  labels: z.record(z.string(), z.string()).default({}).describe("Kubernetes node labels. Default: none."),
+  labels: nodeLabels.default({}).describe(
+    "Kubernetes node labels. Keys are `[prefix/]name` (name at most 63 characters); keys under kubernetes.io/ and k8s.io/ " +
+      "(and their subdomains, e.g. node-role.kubernetes.io/) are refused: the role comes from `roles`. Default: none.",
+  ),
   taints: z.array(taint).default([]).describe("Kubernetes node taints. Default: none."),
   etcdDataDir: absolutePath
     .default("/var/lib/etcd")
@@ -37,3 +41,26 @@ export const host = z.strictObject({
 });
 
 export type HostConfig = z.output<typeof host>;
+
+/**
+ * Two machines share a host key only when one was cloned from the other; in
+ * a config it is nearly always a copy-paste slip that pins the wrong host.
+ */
+export function duplicateHostKeyProblems(hosts: { h: HostConfig; i: number }[]): string[] {
+  const out: string[] = [];
+  const first = new Map<string, { h: HostConfig; i: number }>();
+  for (const x of hosts) {
+    const blob = x.h.hostKey.trim().split(/\s+/)[1] ?? "";
+    const seen = first.get(blob);
+    if (!seen) {
+      first.set(blob, x);
+      continue;
+    }
+    out.push(
+      `hosts[${x.i}].hostKey: ${x.h.name} has the same host key as hosts[${seen.i}] (${seen.h.name}): ` +
+        `two machines share a host key only when one is a clone of the other; pin each host's own key ` +
+        `(\`ssh-keyscan <address>\`, checked out of band), or give a cloned machine new host keys`,
+    );
+  }
+  return out;
+}

@@ -6,15 +6,20 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
 import { ConfigError } from "./errors";
+import { isMisspelledNamespace, PROJECT } from "./namespace";
 import { parseStack, SECRETS, type StackSpec } from "./schema";
 
-export const PROJECT = "ironroot";
+export { PROJECT };
 
 export function stackFilePath(stacksDir: string, stack: string): string {
   return join(stacksDir, `Pulumi.${stack}.yaml`);
 }
 
-/** Raw config of a stack file: `ironroot:` keys, secure values as refs. */
+/**
+ * Raw config of a stack file: `ironroot:` keys, secure values as refs. Keys
+ * of a namespace that looks like a misspelling of ironroot's are kept whole,
+ * without their value, so that parseStack reports them.
+ */
 export function rawConfigFromStackFile(path: string, stack: string): Record<string, unknown> {
   let text: string;
   try {
@@ -31,12 +36,20 @@ export function rawConfigFromStackFile(path: string, stack: string): Record<stri
   const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
+    if (isMisspelledNamespace(key)) raw[key] = MISSPELLED;
     if (!key.startsWith(`${PROJECT}:`)) continue;
     const name = key.slice(PROJECT.length + 1);
     raw[name] = isSecure(value) ? { secret: name } : value;
   }
   return raw;
 }
+
+/**
+ * What stands for the value of a key under a misspelled namespace: parseStack
+ * reports the key and never reads its value, which from the engine may be a
+ * decrypted secret.
+ */
+export const MISSPELLED = null;
 
 function isSecure(v: unknown): boolean {
   return typeof v === "object" && v !== null && "secure" in v;
@@ -48,11 +61,14 @@ export function loadStackFile(stacksDir: string, stack: string): StackSpec {
 
 /**
  * Raw config from the engine's flat map (`ironroot:hosts` -> JSON text).
- * Values of secret names are never read here, only noted as present.
+ * Values of secret names are never read here, only noted as present. Keys
+ * of a namespace that looks like a misspelling of ironroot's are kept whole,
+ * without their value, so that parseStack reports them.
  */
 export function rawConfigFromEngine(all: Record<string, string>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(all)) {
+    if (isMisspelledNamespace(key)) raw[key] = MISSPELLED;
     if (!key.startsWith(`${PROJECT}:`)) continue;
     const name = key.slice(PROJECT.length + 1);
     if (name in SECRETS) {

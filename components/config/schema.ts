@@ -2,15 +2,16 @@
 // one by one) so that every problem in a config is reported in a single run;
 // rules that span sections run on whatever parsed.
 import { z } from "zod";
-import { cluster, type ClusterConfig } from "./cluster";
+import { cluster, podCidrProblems, type ClusterConfig } from "./cluster";
 import { diskBenchmark, type DiskBenchmarkConfig } from "./diskBenchmark";
 import { etcdSnapshotProblems, etcdSnapshots, type EtcdSnapshotsConfig } from "./etcdSnapshots";
 import { ConfigError, formatIssues, issueMessage } from "./errors";
 import { parseCidrV4, secretRef, type SecretRef } from "./fields";
 import { gitops, sealedSecrets, type GitopsConfig, type SealedSecretsConfig } from "./gitops";
-import { host, type HostConfig } from "./hosts";
+import { duplicateHostKeyProblems, host, type HostConfig } from "./hosts";
 import { kubelet, type KubeletConfig } from "./kubelet";
 import { includes, layers, type Layer } from "./layers";
+import { isMisspelledNamespace, misspelledNamespaceProblem } from "./namespace";
 import { ssh, type SshConfig } from "./ssh";
 
 /** Secrets are read by name from the stack's encrypted config, never parsed here. */
@@ -83,14 +84,18 @@ type Parsed = {
 /**
  * Validate a stack's raw config (keys without the `ironroot:` prefix; secret
  * values replaced by `{secret: name}`) and apply defaults. Throws ConfigError
- * listing every problem.
+ * listing every problem. A key with a namespace that looks like a
+ * misspelling of ironroot's (`ironrot:hosts`, kept whole by the loaders) is
+ * a problem of its own: it would otherwise be silently ignored.
  */
 export function parseStack(stackName: string, raw: Record<string, unknown>): StackSpec {
   const problems: string[] = [];
   const parsed: Parsed = { secrets: {} };
 
   for (const key of Object.keys(raw)) {
-    if (!(key in sections)) {
+    if (isMisspelledNamespace(key)) {
+      problems.push(misspelledNamespaceProblem(key));
+    } else if (!(key in sections)) {
       problems.push(`${key}: unknown setting: check the spelling against the config reference in README.md`);
     }
   }
@@ -164,6 +169,7 @@ function crossFieldProblems(p: Parsed): string[] {
     if (a !== undefined) out.push(`hosts[${i}].address: "${h.address}" is already used by hosts[${a}] (${hosts.find((x) => x.i === a)!.h.name}): each host needs its own address`);
     else firstByAddress.set(key, i);
   }
+  out.push(...duplicateHostKeyProblems(hosts));
 
   // Only judge the control-plane count when every host parsed; otherwise the
   // count would be off and the message misleading.
@@ -187,6 +193,8 @@ function crossFieldProblems(p: Parsed): string[] {
         `cluster.serviceCidr: "${p.cluster.serviceCidr}" overlaps cluster.podCidr "${p.cluster.podCidr}": choose two ranges that do not overlap`,
       );
     }
+    // Counted from the hosts given, parsed or not: each becomes a node.
+    out.push(...podCidrProblems(p.cluster.podCidr, p.hosts?.length ?? 0));
     for (const { h, i } of hosts) {
       const ip = parseCidrV4(`${h.address}/32`);
       if (!ip) continue;
@@ -224,6 +232,12 @@ function crossFieldProblems(p: Parsed): string[] {
     }
   }
 
+  if (p.gitops && /^https:\/\//.test(p.gitops.repoUrl) && p.secrets.deployKey) {
+    out.push(
+      `deployKey: the deployKey secret is set but gitops.repoUrl is an https URL, which does not use it (the key would be silently ignored): ` +
+        `use an SSH URL (e.g. "git@host:org/repo.git") or remove the deployKey secret (\`pulumi config rm deployKey\`)`,
+    );
+  }
   if (p.gitops && !/^https:\/\//.test(p.gitops.repoUrl)) {
     if (!p.secrets.deployKey) {
       out.push(`deployKey: gitops.repoUrl "${p.gitops.repoUrl}" is an SSH URL and needs a deploy key: run \`pulumi config set --secret deployKey < deploy_key\``);

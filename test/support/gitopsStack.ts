@@ -1,7 +1,13 @@
 // Small stacks for the GitOps tests: N hosts, an SSH or HTTPS repo, optional taints.
+import { createHash } from "node:crypto";
 import { gitopsSpec, parseStack, type GitopsStackSpec } from "../../components/config/schema";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
+/** A well-formed ssh-ed25519 host key of its own for host i (not a real key: nothing is contacted). */
+function hostKeyFor(i: number): string {
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  const point = createHash("sha256").update(`host-${i}`).digest();
+  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(point)]).toString("base64")}`;
+}
 export const KNOWN_HOSTS = "git.example.net ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 
 export interface StackOptions {
@@ -20,7 +26,7 @@ export function gitopsStack(o: StackOptions = {}): GitopsStackSpec {
   const hosts = Array.from({ length: n }, (_, i) => ({
     name: `n-${i + 1}`,
     address: `10.0.0.${11 + i}`,
-    hostKey: KEY,
+    hostKey: hostKeyFor(i),
     roles: i === 0 ? ["control-plane"] : ["worker"],
     ...((o.tainted ?? []).includes(i) ? { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] } : {}),
   }));

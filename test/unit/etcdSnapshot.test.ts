@@ -19,6 +19,7 @@ import { stepScript } from "../../components/plan/step";
 import { assertGolden } from "../support/golden";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
+const WORKER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII0YoMFknvSwp1YhOYTWEMp2u4d629TZXVhlQsjRCXSW";
 
 function raw(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -146,7 +147,7 @@ test("control planes get the snapshot timer, workers nothing, and disabling remo
   const spec = parseStack("t", raw({
     hosts: [
       { name: "cp-1", address: "10.0.0.11", hostKey: KEY, roles: ["control-plane"] },
-      { name: "w-1", address: "10.0.0.21", hostKey: KEY },
+      { name: "w-1", address: "10.0.0.21", hostKey: WORKER_KEY },
     ],
   }));
   assert.deepEqual(etcdSnapshotPlan(spec, { isControlPlane: true }).map((s) => s.id), ["etcd-snapshot/etcdctl", "etcd-snapshot/timer"]);

@@ -10,12 +10,18 @@ import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
 import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
 import { assertGolden, assertGoldenTree } from "../support/golden";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
+// Each host its own key: two hosts with one key are refused.
+const KEYS = [
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII0YoMFknvSwp1YhOYTWEMp2u4d629TZXVhlQsjRCXSW",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2Gap9S3krebMQ6RC5StRGzGx6BZHbHMor6StgSYAAW",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEx5bvsCFchloZTuwmf7DA5snIWW9NboBWMKZS8Z4Viy",
+];
 
 function stack(name: string, hosts: { name: string; address: string; roles: string[]; labels?: Record<string, string> }[], cluster: Record<string, unknown> = {}): StackSpec {
   return parseStack(name, {
     ssh: { privateKeyPath: "/root/.ssh/id_ed25519" },
-    hosts: hosts.map((h) => ({ ...h, hostKey: KEY })),
+    hosts: hosts.map((h, i) => ({ ...h, hostKey: KEYS[i] })),
     cluster: { name, ...cluster },
     gitops: { repoUrl: "https://git.example.org/cluster.git" },
   });

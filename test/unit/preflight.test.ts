@@ -6,15 +6,21 @@ import { parseStack } from "../../components/config/schema";
 import { parseFacts, type HostFacts } from "../../components/plan/facts";
 import { assertPreflight, formatReport, preflight, PreflightError, type Observed } from "../../components/plan/preflight";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2dQWso9CyEtkbC2wFAuHuM688V21vK2celY/aPTLLp";
+// Each host its own key: two hosts with one key are refused.
+const KEYS = [
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII0YoMFknvSwp1YhOYTWEMp2u4d629TZXVhlQsjRCXSW",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2Gap9S3krebMQ6RC5StRGzGx6BZHbHMor6StgSYAAW",
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEx5bvsCFchloZTuwmf7DA5snIWW9NboBWMKZS8Z4Viy",
+];
 const spec = parseStack("t", {
   ssh: { privateKeyPath: "/k" },
   cluster: { name: "prod" },
   hosts: [
-    { name: "cp-1", address: "10.0.0.1", hostKey: KEY, roles: ["control-plane"] },
-    { name: "cp-2", address: "10.0.0.2", hostKey: KEY, roles: ["control-plane"] },
-    { name: "cp-3", address: "10.0.0.3", hostKey: KEY, roles: ["control-plane"] },
-    { name: "w-1", address: "10.0.0.4", hostKey: KEY, roles: ["worker"] },
+    { name: "cp-1", address: "10.0.0.1", hostKey: KEYS[0], roles: ["control-plane"] },
+    { name: "cp-2", address: "10.0.0.2", hostKey: KEYS[1], roles: ["control-plane"] },
+    { name: "cp-3", address: "10.0.0.3", hostKey: KEYS[2], roles: ["control-plane"] },
+    { name: "w-1", address: "10.0.0.4", hostKey: KEYS[3], roles: ["worker"] },
   ],
   gitops: { repoUrl: "https://example.com/repo.git" },
 });
