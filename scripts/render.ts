@@ -6,7 +6,7 @@ import { ConfigError } from "../components/config/errors";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
 import { KubeletPlanError } from "../components/plan/kubelet";
-import { readNodeSizes } from "../components/render/kubelet";
+import { FactsError, readNodeSizes } from "../components/render/kubelet";
 import { renderPlan, RenderOutError, writeRendered } from "../components/render/render";
 import { BundleError, readLocalBundle } from "../components/ssh/offlineBundle";
 
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     console.log(`rendered ${files.size} files for stack "${values.stack}" to ${out}`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof KubeletPlanError || e instanceof BundleError || e instanceof RenderOutError) {
+    if (e instanceof ConfigError || e instanceof KubeletPlanError || e instanceof BundleError || e instanceof RenderOutError || e instanceof FactsError) {
       console.error(e.message);
       return 1;
     }

@@ -1,5 +1,6 @@
 // Render's kubelet files and the --facts input that feeds them.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,6 +12,8 @@ import { renderPlan } from "../../components/render/render";
 import { readNodeSizes } from "../../components/render/kubelet";
 
 const spec = () => loadStackFile(resolve(__dirname, "../../stacks"), "example");
+
+const ROOT = resolve(__dirname, "../..");
 
 test("with facts for one node, that node gets its drop-in file and an explanation with the tiers; the others say why they have none", () => {
   const files = renderPlan(buildPlan(spec(), { nodeSizes: { "worker-1": { cpus: 8, memoryBytes: 32 * 1024 ** 3 } } }));
@@ -29,6 +32,26 @@ test("--facts reads <host>.json (host facts or just cpus/memoryBytes) and names 
   writeFileSync(join(dir, "cp-1.json"), JSON.stringify({ cpus: 4, memoryBytes: 8 * 1024 ** 3, os: { id: "debian" } }));
   assert.deepEqual(readNodeSizes(dir, ["cp-1", "cp-2"]), { "cp-1": { cpus: 4, memoryBytes: 8 * 1024 ** 3 } });
   writeFileSync(join(dir, "cp-2.json"), JSON.stringify({ cpus: 4, memoryBytes: "8G" }));
-  assert.throws(() => readNodeSizes(dir, ["cp-2"]), new RegExp(`^Error: ${join(dir, "cp-2.json")}: memoryBytes: expected a positive whole number of bytes, got "8G"`));
+  assert.throws(() => readNodeSizes(dir, ["cp-1", "cp-2"]), new RegExp(`^Error: ${join(dir, "cp-2.json")}: memoryBytes: expected a positive whole number of bytes, got "8G"`));
   assert.throws(() => readNodeSizes(join(dir, "nope"), ["cp-1"]), /--facts .*nope: no such directory/);
+});
+
+test("--facts: every problem at once, a file for a host the stack lacks and an empty folder too; render prints them with no stack trace", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-facts-"));
+  writeFileSync(join(dir, "cp-1.json"), JSON.stringify({ cpus: 0, memoryBytes: 1 }));
+  writeFileSync(join(dir, "cp-2.json"), "{not json");
+  writeFileSync(join(dir, "cp-9.json"), JSON.stringify({ cpus: 2, memoryBytes: 1 }));
+  const expected = [
+    `3 problems in --facts ${dir}:`,
+    `  - ${join(dir, "cp-9.json")}: no host named "cp-9" in the stack: name the file after one of cp-1, cp-2, cp-3, worker-1, worker-2, or remove it`,
+    `  - ${join(dir, "cp-1.json")}: cpus: expected a positive number of CPUs, got 0: write e.g. {"cpus": 4, "memoryBytes": 8589934592}`,
+  ];
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/render.ts"), "--stack", "example", "--facts", dir, "--out", mkdtempSync(join(tmpdir(), "ironroot-out-"))], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.deepEqual(lines.slice(0, 3), expected);
+  assert.match(lines[3], new RegExp(`^  - ${join(dir, "cp-2.json")}: not valid JSON: `));
+  assert.equal(lines.length, 4, "no stack trace");
+  const empty = mkdtempSync(join(tmpdir(), "ironroot-facts-"));
+  assert.throws(() => readNodeSizes(empty, ["cp-1"]), /--facts .*: no <host>\.json in it: write one <host>\.json per host/);
 });
