@@ -265,6 +265,16 @@ function crossFieldProblems(p: Parsed): string[] {
 
   if (p.etcdSnapshots) out.push(...etcdSnapshotProblems(p.etcdSnapshots, hosts.map(({ h }) => h)));
 
+  // kubeadm keeps one etcd data dir for the whole cluster.
+  const etcdDirs = new Map<string, string[]>();
+  for (const { h, i } of hosts.filter(({ h }) => h.roles.includes("control-plane"))) {
+    etcdDirs.set(h.etcdDataDir, [...(etcdDirs.get(h.etcdDataDir) ?? []), `hosts[${i}] (${h.name})`]);
+  }
+  if (etcdDirs.size > 1) {
+    const uses = [...etcdDirs.entries()].map(([dir, who]) => `${dir} on ${who.join(", ")}`).join("; ");
+    out.push(`hosts[].etcdDataDir: the control planes differ (${uses}): kubeadm keeps one etcd data dir for the whole cluster; give every control plane the same etcdDataDir`);
+  }
+
   if (p.kubelet) {
     const k = p.kubelet;
     if (k.policy === "static" && !k.static) {

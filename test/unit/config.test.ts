@@ -168,6 +168,8 @@ const BAD: [string, (c: Record<string, any>) => void, string[]][] = [
     ['layers: "argocd" is not a layer: use "hosts" (prepare and benchmark hosts only), "kubernetes" (hosts, then Kubernetes) or "gitops" (everything)']],
   ["no gitops section on a stack that goes up to GitOps", (c) => { delete c.gitops; },
     ['gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from (or set layers: "hosts" or "kubernetes" to stop before GitOps)']],
+  ["control planes with different etcd data dirs", (c) => { c.hosts[1].etcdDataDir = "/mnt/nvme/etcd"; c.hosts[2].etcdDataDir = "/mnt/nvme/etcd"; },
+    ["hosts[].etcdDataDir: the control planes differ (/var/lib/etcd on hosts[0] (cp-1); /mnt/nvme/etcd on hosts[1] (cp-2), hosts[2] (cp-3)): kubeadm keeps one etcd data dir for the whole cluster; give every control plane the same etcdDataDir"]],
   ["relative etcd data dir", (c) => { c.hosts[0].etcdDataDir = "var/lib/etcd"; },
     ['hosts[0].etcdDataDir: "var/lib/etcd" is not an absolute path: start it with "/"']],
 

@@ -74,12 +74,8 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
   const endpoint = endpointPlan(cluster, nodes);
   const cps = nodes.filter((n) => n.isControlPlane);
   const first = nodes.find((n) => n.initializes)!;
-  const etcdDirs = [...new Set(cps.map((n) => n.etcdDataDir))];
-  if (etcdDirs.length > 1) {
-    throw new Error(
-      `hosts[].etcdDataDir: control planes use ${etcdDirs.join(" and ")}: kubeadm keeps one etcd data dir for the whole cluster; give every control plane the same etcdDataDir`,
-    );
-  }
+  // One for the whole cluster: the config refuses control planes that differ.
+  const etcdDataDir = cps[0]?.etcdDataDir ?? "/var/lib/etcd";
   if (cluster.offlineBundleDir && !opts.bundle) {
     throw new Error(`cluster.offlineBundleDir: the bundle manifest was not read: load ${cluster.offlineBundleDir}/bundle.json before planning`);
   }
@@ -94,7 +90,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     // The kubelet component writes its drop-in before init/join (it is one of
     // the gates); the directory is enabled whenever the release supports it,
     // so a drop-in written later is read on the next kubelet restart too.
-    const inputs = { cluster, endpoint, etcdDataDir: etcdDirs[0] ?? "/var/lib/etcd", hasKubeletDropIn: configDirProblem(version) === undefined };
+    const inputs = { cluster, endpoint, etcdDataDir, hasKubeletDropIn: configDirProblem(version) === undefined };
     const files: PlacedFile[] = [];
     if (kubelet) files.push({ path: kubelet.path, content: kubelet.content, mode: "0644" });
     const vipSwap = ep.mode === "vip" && node.initializes && needsSuperAdminDuringInit(version);
