@@ -15,6 +15,9 @@ export function stackFilePath(stacksDir: string, stack: string): string {
   return join(stacksDir, `Pulumi.${stack}.yaml`);
 }
 
+/** The largest stack file ironroot parses. */
+export const MAX_STACK_FILE_BYTES = 1024 * 1024;
+
 /**
  * Raw config of a stack file: `ironroot:` keys, secure values as refs. Keys
  * of a namespace that looks like a misspelling of ironroot's are kept whole,
@@ -26,6 +29,14 @@ export function rawConfigFromStackFile(path: string, stack: string): Record<stri
     text = readFileSync(path, "utf8");
   } catch (e) {
     throw new ConfigError(stack, [`${path}: cannot read the stack file: ${(e as Error).message}`]);
+  }
+  // The YAML parser's duplicate-key check grows with the square of a map's
+  // size: a multi-megabyte file would hang the run instead of failing it.
+  // A real stack of a hundred hosts is about 30 KiB.
+  if (text.length > MAX_STACK_FILE_BYTES) {
+    throw new ConfigError(stack, [
+      `${path}: the stack file is ${(text.length / 1024 / 1024).toFixed(1)} MiB; ironroot reads stack files up to ${MAX_STACK_FILE_BYTES / 1024 / 1024} MiB: keep only the stack's settings in it`,
+    ]);
   }
   let doc: unknown;
   try {

@@ -486,3 +486,13 @@ test("the stack file loader reports a misspelled namespace the same way, and lea
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a stack file over 1 MiB is refused at once with its size, instead of hanging the YAML parser", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ironroot-big-stack-"));
+  const hosts = Array.from({ length: 60_000 }, (_, i) => `  ironroot:junk${i}: ${"x".repeat(20)}`).join("\n");
+  writeFileSync(join(dir, "Pulumi.big.yaml"), `config:\n${hosts}\n`);
+  assert.throws(() => loadStackFile(dir, "big"), (e: Error) => {
+    assert.match(e.message, /Pulumi\.big\.yaml: the stack file is 2\.\d MiB; ironroot reads stack files up to 1 MiB: keep only the stack's settings in it/);
+    return true;
+  });
+});
