@@ -2,7 +2,7 @@
 // cannot drift from what is validated: `npm run config-reference`.
 import { z } from "zod";
 import { host } from "./hosts";
-import { sections } from "./schema";
+import { sections, SECRETS } from "./schema";
 
 type JsonSchema = {
   type?: string | string[];
@@ -29,12 +29,21 @@ function typeOf(s: JsonSchema): string {
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "any"}`;
   if (s.type === "object") return "map";
   if (s.anyOf) return s.anyOf.map(typeOf).join(" \\| ");
-  return Array.isArray(s.type) ? s.type.join(" \\| ") : (s.type ?? "secret");
+  // A choice of shapes told apart by `mode` (cluster.endpoint): name the modes.
+  if (s.oneOf) {
+    const modes = s.oneOf.map((v) => v.properties?.mode?.const).filter((m) => m !== undefined);
+    return modes.length === s.oneOf.length ? `map, by mode: ${modes.map((m) => JSON.stringify(m)).join(" \\| ")}` : s.oneOf.map(typeOf).join(" \\| ");
+  }
+  if (Array.isArray(s.type)) return s.type.join(" \\| ");
+  if (s.type) return s.type;
+  throw new Error(`config reference: no type for a setting described as ${JSON.stringify(s.description ?? "")}: give the schema a type`);
 }
 
 function walk(path: string, s: JsonSchema, rows: Row[]): void {
   const unwrapped = s.anyOf?.length === 1 ? { ...s.anyOf[0], description: s.description ?? s.anyOf[0].description } : s;
-  rows.push({ path, type: typeOf(unwrapped), description: unwrapped.description ?? "" });
+  // Secrets are set with `pulumi config set --secret`, never as a value in the file.
+  const type = path in SECRETS ? "secret" : typeOf(unwrapped);
+  rows.push({ path, type, description: unwrapped.description ?? "" });
   if (unwrapped.oneOf) {
     for (const variant of unwrapped.oneOf) {
       const mode = variant.properties?.mode?.const;

@@ -15,3 +15,10 @@ test("every setting in the schema is documented", () => {
     .filter((l) => l.startsWith("| `") && / \| {2}\|$/.test(l));
   assert.deepEqual(undocumented, []);
 });
+
+test("only the three secrets are typed secret; cluster.endpoint names its modes", () => {
+  const rows = configReference().split("\n").filter((l) => l.startsWith("| `"));
+  const secret = rows.filter((l) => l.split(" | ")[1] === "secret").map((l) => l.split("`")[1]);
+  assert.deepEqual(secret.sort(), ["deployKey", "sealingKey", "sshPrivateKey"]);
+  assert.ok(rows.some((l) => l.startsWith('| `cluster.endpoint` | map, by mode: "local-lb" \\| "vip" \\| "dns" |')));
+});
