@@ -12,10 +12,15 @@ export const SUPPORTED_OS: Record<string, string[]> = {
 
 const GiB = 1024 ** 3;
 
-/** Minimum CPUs and memory per role (the control plane's are kubeadm's own minimums). */
+/**
+ * Minimum CPUs and memory per role. The control plane's are kubeadm's own
+ * minimums. A worker needs 2 GiB too: with the default reservations and
+ * kubelet.minAllocatable.memory (1Gi left for pods), a 1 GiB node has about
+ * 670Mi left and its kubelet plan is refused, so preflight says so first.
+ */
 export const MINIMUMS = {
   "control-plane": { cpus: 2, memoryBytes: 2 * GiB },
-  worker: { cpus: 1, memoryBytes: 1 * GiB },
+  worker: { cpus: 1, memoryBytes: 2 * GiB },
 } as const;
 
 /**

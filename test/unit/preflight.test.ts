@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { sizeNode } from "../../components/plan/kubelet/sizing";
+import { kubelet } from "../../components/config/kubelet";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parseStack } from "../../components/config/schema";
 import { parseFacts, type HostFacts } from "../../components/plan/facts";
-import { assertPreflight, formatReport, preflight, PreflightError, type Observed } from "../../components/plan/preflight";
+import { assertPreflight, formatReport, preflight, PreflightError, type Observed, MEMORY_SLACK, MINIMUMS } from "../../components/plan/preflight";
 
 // Each host its own key: two hosts with one key are refused.
 const KEYS = [
@@ -65,7 +67,8 @@ const hardFailures: [string, Record<string, Partial<HostFacts>>, string, string]
     "unsupported OS Debian GNU/Linux 11 (bullseye): use debian 12/13 or ubuntu 22.04/24.04"],
   ["one CPU on a control plane", { "cp-1": { cpus: 1 } }, "cp-1", "1 CPU(s): a control-plane needs at least 2"],
   ["1.5 GiB on a control plane", { "cp-3": { memoryBytes: 1.5 * GiB } }, "cp-3", "1.5 GiB of memory: a control-plane needs at least 2.0 GiB"],
-  ["0.8 GiB on a worker", { "w-1": { memoryBytes: 0.8 * GiB } }, "w-1", "0.8 GiB of memory: a worker needs at least 1.0 GiB"],
+  ["0.8 GiB on a worker", { "w-1": { memoryBytes: 0.8 * GiB } }, "w-1", "0.8 GiB of memory: a worker needs at least 2.0 GiB"],
+  ["1 GiB on a worker (too little left for pods with the default reservations)", { "w-1": { memoryBytes: 1 * GiB } }, "w-1", "1.0 GiB of memory: a worker needs at least 2.0 GiB"],
   ["API server port taken", { "cp-1": { portsInUse: [{ port: 6443, process: "nginx" }] } }, "cp-1",
     "port 6443 is already in use by nginx: a control-plane needs it for the API server; stop that service or use another host"],
   ["etcd port taken", { "cp-2": { portsInUse: [{ port: 2380 }] } }, "cp-2",
@@ -181,4 +184,13 @@ test("a host without facts is a failure that names the cause; the error lists ev
 test("the report: one block per host", () => {
   assert.equal(formatReport({ host: "a", errors: [], warnings: [] }), "a: ok\n");
   assert.equal(formatReport({ host: "a", errors: [], warnings: ["w"] }), "a: ok, with warnings\n  warning: w\n");
+});
+
+test("the smallest machine preflight accepts for each role still gets a kubelet plan with the default settings", () => {
+  for (const [role, min] of Object.entries(MINIMUMS)) {
+    // Preflight's slack: a machine sold with the minimum reports a little less.
+    const memoryBytes = Math.ceil(min.memoryBytes * (1 - MEMORY_SLACK));
+    const sized = sizeNode({ node: role, group: "default", kubelet: kubelet.parse({}), size: { cpus: min.cpus, memoryBytes } });
+    assert.ok(sized.fields, `${role} with ${min.cpus} CPU and ${memoryBytes} bytes: ${sized.explanation.check}`);
+  }
 });
