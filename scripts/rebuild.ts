@@ -64,9 +64,10 @@ export function rebuild(o: RebuildOptions): Rebuilt {
 
   const hosts = readHosts(o.hostsFile, problems);
   if (hosts) doc.setIn(["config", `${PROJECT}:hosts`], doc.createNode(hosts));
+  const notes: string[] = [];
+  if (hosts) shapeProblems(config[`${PROJECT}:hosts`], hosts, problems, notes);
 
   const endpoint = (config[`${PROJECT}:cluster`] as { endpoint?: { mode?: string } } | undefined)?.endpoint;
-  const notes: string[] = [];
   if (o.endpointAddress) {
     if (endpoint?.mode === "vip") doc.setIn(["config", `${PROJECT}:cluster`, "endpoint", "address"], o.endpointAddress);
     else if (endpoint?.mode === "dns") doc.setIn(["config", `${PROJECT}:cluster`, "endpoint", "host"], o.endpointAddress);
@@ -135,6 +136,34 @@ function secretsProviderProblems(old: Record<string, unknown>, config: Record<st
       `service per stack and cannot be copied as text: create the new stack with \`pulumi stack init ${to} --copy-config-from ${from}\` ` +
       `(the service re-encrypts them), then set the new hosts with \`pulumi config set --path --json hosts '[...]' -s ${to}\``,
   ];
+}
+
+type HostLike = { name?: unknown; address?: unknown; roles?: unknown; labels?: unknown };
+
+/**
+ * The new host list against the old one: a rebuild brings back the same
+ * cluster, so fewer control planes is refused (quorum and Argo CD's HA were
+ * planned for them); labels no new host carries and old addresses used again
+ * are reported, as they are fine only when meant.
+ */
+function shapeProblems(oldHosts: unknown, newHosts: unknown[], problems: string[], notes: string[]): void {
+  const before = (Array.isArray(oldHosts) ? oldHosts : []) as HostLike[];
+  const after = newHosts as HostLike[];
+  const cps = (hs: HostLike[]) => hs.filter((h) => Array.isArray(h.roles) && h.roles.includes("control-plane")).length;
+  if (cps(after) < cps(before)) {
+    problems.push(
+      `--hosts: ${cps(after)} control plane(s) in the new list, ${cps(before)} in the old stack: a rebuild brings back the same cluster (etcd quorum and Argo CD's HA were planned for ${cps(before)}): give ${cps(before)} of the new hosts roles: [control-plane]`,
+    );
+  }
+  const labels = (hs: HostLike[]) => new Set(hs.flatMap((h) => Object.entries((h.labels ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`)));
+  const kept = labels(after);
+  for (const l of labels(before)) {
+    if (!kept.has(l)) notes.push(`label ${l} was on an old host and is on no new host: workloads that select it will not be scheduled until a host has it`);
+  }
+  for (const h of after) {
+    const old = before.find((b) => b.address === h.address);
+    if (old) notes.push(`${String(h.name)} has the address ${String(h.address)} of the old host ${String(old.name)}: fine if the provider gave it back; otherwise the host list is stale`);
+  }
 }
 
 function readHosts(file: string, problems: string[]): unknown[] | undefined {
@@ -234,7 +263,20 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+const USAGE = `usage: npx tsx scripts/rebuild.ts --from <stack> --to <new-stack> --hosts <file>
+         [--endpoint-address <vip or dns name>] [--stacks-dir <dir>] [--force]
+
+Writes stacks/Pulumi.<new-stack>.yaml: the old stack's file with the new hosts,
+its encrypted secrets untouched. Checks everything first and contacts no host.
+  --hosts             a YAML list of hosts (or a stack file whose ironroot:hosts to take)
+  --endpoint-address  the new VIP (endpoint mode vip) or DNS name (mode dns)
+  --force             replace an existing stack file of the new name`;
+
 export function main(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     const a = parseArgs(argv);
     const r = rebuild({
@@ -256,7 +298,8 @@ export function main(argv: string[]): number {
       console.error(`rebuild: ${e.message}`);
       return 1;
     }
-    throw e;
+    console.error(`rebuild: unexpected error, a bug in ironroot: please report it with the output below\n${(e as Error).stack ?? String(e)}`);
+    return 70;
   }
 }
 

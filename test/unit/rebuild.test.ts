@@ -173,3 +173,41 @@ test("CLI: missing options are named", () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--to: required\n {2}- --hosts: required/);
 });
+
+const KEY_C = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2Gap9S3krebMQ6RC5StRGzGx6BZHbHMor6StgSYAAW";
+
+test("a new host list with fewer control planes is refused; dropped labels and old addresses are reported", () => {
+  oldStack();
+  const file = join(dir, "Pulumi.prod.yaml");
+  // The old cluster: one control plane and a labelled worker.
+  writeFileSync(file, readFileSync(file, "utf8").replace("  ironroot:cluster:", [
+    "    - name: w-1",
+    "      address: 10.77.8.21",
+    `      hostKey: ${KEY_B}`,
+    "      roles: [worker]",
+    "      labels:",
+    "        node.example.com/pool: big",
+    "  ironroot:cluster:",
+  ].join("\n")));
+  const hosts = join(dir, "hosts.yaml");
+  writeFileSync(hosts, YAML.stringify([{ name: "w-9", address: "10.77.8.21", hostKey: KEY_C, roles: ["worker"] }]));
+  assert.deepEqual(problemsOf(() => rebuild({ from: "prod", to: "prod-dr", hostsFile: hosts, stacksDir: dir })), [
+    "--hosts: 0 control plane(s) in the new list, 1 in the old stack: a rebuild brings back the same cluster (etcd quorum and Argo CD's HA were planned for 1): give 1 of the new hosts roles: [control-plane]",
+    "hosts: no host has the control-plane role: give at least one host `roles: [control-plane]` (1 for a test cluster, 3 or 5 for HA)",
+  ]);
+  writeFileSync(hosts, YAML.stringify([
+    { name: "cp-9", address: "10.77.9.11", hostKey: KEY_A, roles: ["control-plane"] },
+    { name: "w-9", address: "10.77.8.21", hostKey: KEY_C, roles: ["worker"] },
+  ]));
+  const r = rebuild({ from: "prod", to: "prod-dr", hostsFile: hosts, stacksDir: dir });
+  assert.deepEqual(r.notes, [
+    "label node.example.com/pool=big was on an old host and is on no new host: workloads that select it will not be scheduled until a host has it",
+    "w-9 has the address 10.77.8.21 of the old host w-1: fine if the provider gave it back; otherwise the host list is stale",
+  ]);
+});
+
+test("CLI: --help prints the usage and exits 0", () => {
+  const r = cli(["--help"]);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^usage: npx tsx scripts\/rebuild\.ts --from <stack> --to <new-stack> --hosts <file>/);
+});
