@@ -3,6 +3,11 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 
+/** An upper bound with the reason for it, so the message says why and not only how much. */
+export function atMost(max: number, why: string) {
+  return { error: (iss: { input?: unknown }) => `${String(iss.input)} is too large: use at most ${max}: ${why}` };
+}
+
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isHostName(s: string): boolean {

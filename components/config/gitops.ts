@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { absolutePath, dnsLabel } from "./fields";
+import { absolutePath, atMost, dnsLabel } from "./fields";
 
 const GIT_URL = /^(https:\/\/|ssh:\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)\S+$/;
 
@@ -61,7 +61,7 @@ export const gitops = z
         project: z.string().min(1).default("default").describe("Argo CD project. Default: `default`."),
         namespace: dnsLabel("namespace").default("default").describe("Destination namespace. Default: `default`."),
         waitForHealthy: z.boolean().default(false).describe("Wait until the root app is Synced and Healthy. Default: false."),
-        waitTimeoutSeconds: z.number().int().min(30).default(600).describe("Default: 600."),
+        waitTimeoutSeconds: z.number().int().min(30).max(7200, atMost(7200, "two hours: an app not healthy by then needs a person, not a longer wait")).default(600).describe("Default: 600."),
       })
       .prefault({})
       .describe("The root App-of-Apps."),
@@ -73,8 +73,8 @@ export const gitops = z
           .describe("Air-gapped mode: local path of the argo-cd chart (a .tgz or folder). Default: none (chart repository)."),
         ha: z.enum(["auto", "on", "off"]).default("auto")
           .describe("`auto`: HA with 3 or more nodes, single replicas otherwise. Default: `auto`."),
-        statusProcessors: z.number().int().min(1).default(20).describe("`controller.status.processors`. Default: 20."),
-        operationProcessors: z.number().int().min(1).default(10).describe("`controller.operation.processors`. Default: 10."),
+        statusProcessors: z.number().int().min(1).max(500, atMost(500, "Argo CD's own guidance is 50 for 1000 applications; each processor costs controller memory")).default(20).describe("`controller.status.processors`. Default: 20."),
+        operationProcessors: z.number().int().min(1).max(250, atMost(250, "Argo CD's own guidance is 25 for 1000 applications; each processor costs controller memory")).default(10).describe("`controller.operation.processors`. Default: 10."),
       })
       .prefault({})
       .describe("Argo CD installation."),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { quantity, threshold } from "./fields";
+import { atMost, quantity, threshold } from "./fields";
 
 const reserved = z.strictObject({
   cpu: quantity.describe("CPU, e.g. `500m`."),
@@ -38,7 +38,7 @@ export const kubelet = z
       .describe("Fixed reservations, used when `policy` is `static`. Default: none (required with `static`)."),
     maxPods: policyFields.maxPods.default(110).describe("Pods per node (`maxPods`). Default: 110."),
     evictionHard,
-    systemReservedPids: z.number().int().min(0).default(1000)
+    systemReservedPids: z.number().int().min(0).max(100_000, atMost(100_000, "pids reserved for the system are taken from pods; the kernel's default pid_max is 4194304 on 64-bit hosts, far less on some")).default(1000)
       .describe("Process IDs kept back for system daemons (`systemReserved.pid`). Default: 1000."),
     minAllocatable: z
       .strictObject({
@@ -51,10 +51,10 @@ export const kubelet = z
       .describe("Overrides per node group (a host's `group`), e.g. `{big: {maxPods: 250}}`. Default: none."),
     rollout: z
       .strictObject({
-        parallelism: z.number().int().min(1).default(1).describe("Nodes changed at once on a running cluster. Default: 1."),
-        drainTimeoutSeconds: z.number().int().min(10).default(300)
+        parallelism: z.number().int().min(1).max(10, atMost(10, "each node is drained before its kubelet restarts; more at once can drain away the capacity the moved pods need")).default(1).describe("Nodes changed at once on a running cluster. Default: 1."),
+        drainTimeoutSeconds: z.number().int().min(10).max(3600, atMost(3600, "an hour: a drain that takes longer is stuck on a PodDisruptionBudget a person must look at")).default(300)
           .describe("Seconds `kubectl drain` may take (PodDisruptionBudgets are honoured) before the node's rollout fails. Default: 300."),
-        readyTimeoutSeconds: z.number().int().min(10).default(300)
+        readyTimeoutSeconds: z.number().int().min(10).max(3600, atMost(3600, "an hour: a kubelet not Ready by then will not become Ready by waiting")).default(300)
           .describe("Seconds the restarted kubelet may take to run the new configuration and be Ready. Default: 300."),
       })
       .prefault({})

@@ -265,6 +265,14 @@ function crossFieldProblems(p: Parsed): string[] {
 
   if (p.etcdSnapshots) out.push(...etcdSnapshotProblems(p.etcdSnapshots, hosts.map(({ h }) => h)));
 
+  // A rollout over every node at once restarts every kubelet together.
+  const parallelism = p.kubelet?.rollout.parallelism ?? 1;
+  if (p.hosts && hosts.length > 1 && parallelism >= hosts.length) {
+    out.push(
+      `kubelet.rollout.parallelism: ${parallelism} with ${hosts.length} hosts changes every node at once, with nowhere to move their pods: use at most ${hosts.length - 1}`,
+    );
+  }
+
   // kubeadm keeps one etcd data dir for the whole cluster.
   const etcdDirs = new Map<string, string[]>();
   for (const { h, i } of hosts.filter(({ h }) => h.roles.includes("control-plane"))) {

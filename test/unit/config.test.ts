@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { z } from "zod";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { ConfigError } from "../../components/config/errors";
 import { duplicateHostKeyProblems, host, type HostConfig } from "../../components/config/hosts";
 import { loadStackFile, rawConfigFromEngine, rawConfigFromStackFile } from "../../components/config/load";
 import { editDistance, isMisspelledNamespace } from "../../components/config/namespace";
-import { parseStack } from "../../components/config/schema";
+import { parseStack, sections } from "../../components/config/schema";
 import { buildPlan } from "../../components/plan";
 
 // Each host its own key, as on real machines.
@@ -170,6 +171,12 @@ const BAD: [string, (c: Record<string, any>) => void, string[]][] = [
     ['gitops: is required: set gitops.repoUrl to the git repository the cluster pulls its state from (or set layers: "hosts" or "kubernetes" to stop before GitOps)']],
   ["control planes with different etcd data dirs", (c) => { c.hosts[1].etcdDataDir = "/mnt/nvme/etcd"; c.hosts[2].etcdDataDir = "/mnt/nvme/etcd"; },
     ["hosts[].etcdDataDir: the control planes differ (/var/lib/etcd on hosts[0] (cp-1); /mnt/nvme/etcd on hosts[1] (cp-2), hosts[2] (cp-3)): kubeadm keeps one etcd data dir for the whole cluster; give every control plane the same etcdDataDir"]],
+  ["a fail threshold that turns the disk gate off", (c) => { c.diskBenchmark = { failP99Ms: 500, warnP99Ms: 10 }; },
+    ["diskBenchmark.failP99Ms: 500 is too large: use at most 100: etcd's heartbeat interval is 100 ms, so a higher threshold turns the gate off; to accept one slow disk on purpose, name its host in diskBenchmark.allowSlowDisk"]],
+  ["a kubelet rollout over every node at once", (c) => { c.kubelet = { rollout: { parallelism: 4 } }; },
+    ["kubelet.rollout.parallelism: 4 with 4 hosts changes every node at once, with nowhere to move their pods: use at most 3"]],
+  ["a drain timeout of a day", (c) => { c.kubelet = { rollout: { drainTimeoutSeconds: 86400 } }; },
+    ["kubelet.rollout.drainTimeoutSeconds: 86400 is too large: use at most 3600: an hour: a drain that takes longer is stuck on a PodDisruptionBudget a person must look at"]],
   ["relative etcd data dir", (c) => { c.hosts[0].etcdDataDir = "var/lib/etcd"; },
     ['hosts[0].etcdDataDir: "var/lib/etcd" is not an absolute path: start it with "/"']],
 
@@ -495,4 +502,21 @@ test("a stack file over 1 MiB is refused at once with its size, instead of hangi
     assert.match(e.message, /Pulumi\.big\.yaml: the stack file is 2\.\d MiB; ironroot reads stack files up to 1 MiB: keep only the stack's settings in it/);
     return true;
   });
+});
+
+test("every number in the schema has an upper bound as well as a lower one", () => {
+  const unbounded: string[] = [];
+  const walk = (path: string, s: Record<string, any>) => {
+    if (!s || typeof s !== "object") return;
+    if ((s.type === "number" || s.type === "integer") && (s.maximum === undefined || (s.minimum === undefined && s.exclusiveMinimum === undefined))) unbounded.push(path);
+    for (const [k, v] of Object.entries(s.properties ?? {})) walk(`${path}.${k}`, v as Record<string, any>);
+    for (const v of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) walk(path, v);
+    if (s.items) walk(`${path}[]`, s.items);
+    if (typeof s.additionalProperties === "object") walk(`${path}.<name>`, s.additionalProperties);
+  };
+  for (const [name, schema] of Object.entries(sections)) {
+    const s = name === "hosts" ? z.array(host) : schema;
+    walk(name, z.toJSONSchema(s as z.ZodType, { io: "input", unrepresentable: "any" }) as Record<string, any>);
+  }
+  assert.deepEqual(unbounded, []);
 });
