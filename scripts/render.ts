@@ -39,7 +39,8 @@ async function main(): Promise<number> {
       console.error(e.message);
       return 1;
     }
-    throw e;
+    console.error(`render: unexpected error, a bug in ironroot: please report it with the output below\n${(e as Error).stack ?? String(e)}`);
+    return 70;
   }
 }
 
