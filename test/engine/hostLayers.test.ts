@@ -19,7 +19,11 @@ import { engineStack, REPO } from "../support/engine";
 import { secondClone } from "../support/secondClone";
 
 const NAME = "lab-engine";
-const { stack, skip } = engineStack(NAME, { layers: "hosts" });
+// Everything up to the last test runs from this clone; the last test deletes
+// it and goes on from another one, as a teammate or a CI runner would.
+const origin = secondClone();
+const { stack, skip } = engineStack(NAME, { layers: "hosts" }, origin.dir);
+if (skip) origin.remove();
 
 interface PreviewStep {
   op: string;
@@ -61,7 +65,7 @@ function changes(p: PreviewJson): string[] {
 }
 
 describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
-  const spec = skip ? undefined : loadStackFile(join(REPO, "stacks"), NAME);
+  const spec = skip ? undefined : loadStackFile(join(origin.dir, "stacks"), NAME);
   const hosts = spec?.hosts.map((h) => h.name) ?? [];
   const sessions = new Map<string, HostSession>();
   const ssh = (host: string) => sessions.get(host)!;
@@ -79,6 +83,7 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
   after(async () => {
     await closeAll();
     stack?.remove();
+    origin.remove();
   });
 
   test("a wrong value in the stack config: preview names the setting and the fix, with no stack trace, and touches nothing", async () => {
@@ -234,16 +239,17 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
     for (const r of state.deployment.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/"))) {
       const { __provider: stored, ...inputs } = r.inputs ?? {};
       assert.doesNotMatch(JSON.stringify(inputs), /privateKey|agent/, r.type);
-      assert.equal(String(stored).includes(REPO), false, `${r.type}: the stored provider names a path of this checkout`);
+      for (const dir of [REPO, origin.dir]) assert.equal(String(stored).includes(dir), false, `${r.type}: the stored provider names ${dir}`);
     }
   });
 
-  test("refresh and destroy from a second clone in another directory: the kubelet files go and the state is empty", async () => {
+  test("the clone that made the state is deleted; refresh and destroy from another one work: the kubelet files go and the state is empty", async () => {
     const clone = secondClone();
     try {
       const file = `Pulumi.${NAME}.yaml`;
       // In real use the stack file is committed and comes with the clone.
-      copyFileSync(join(REPO, "stacks", file), join(clone.dir, "stacks", file));
+      copyFileSync(join(origin.dir, "stacks", file), join(clone.dir, "stacks", file));
+      origin.remove();
       const refreshed = await stack!.pulumi(["refresh", "--yes"], { cwd: clone.dir });
       assert.equal(refreshed.code, 0, `refresh from the second clone failed:\n${refreshed.stdout}\n${refreshed.stderr}`);
       const destroyed = await stack!.pulumi(["destroy", "--yes", "--skip-preview"], { cwd: clone.dir });
@@ -251,7 +257,7 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
       for (const h of hosts) {
         assert.equal((await ssh(h).run(`test -e ${KUBELET_DROP_IN}`)).code, 1, `${h}: the kubelet drop-in is still there`);
       }
-      const left = JSON.parse((await stack!.pulumi(["stack", "export"])).stdout) as { deployment: { resources?: unknown[] } };
+      const left = JSON.parse((await stack!.pulumi(["stack", "export"], { cwd: clone.dir })).stdout) as { deployment: { resources?: unknown[] } };
       assert.deepEqual(left.deployment.resources ?? [], []);
     } finally {
       clone.remove();

@@ -41,15 +41,17 @@ export interface EngineStack {
   /** Every byte the engine printed, for the secret checks. */
   log: string;
   env: NodeJS.ProcessEnv;
-  /** Run `pulumi <args> --stack <name>` in `cwd` (default: this checkout). */
+  /** The checkout the stack file is in and pulumi runs from. */
+  checkout: string;
+  /** Run `pulumi <args> --stack <name>` in `cwd` (default: the stack's checkout). */
   pulumi(args: string[], opts?: { cwd?: string; input?: string; timeoutMs?: number }): Promise<PulumiResult>;
   /** Start `pulumi <args>` and hand back the process (for interrupt tests). */
   start(args: string[], cwd?: string): ReturnType<typeof spawn>;
   remove(): void;
 }
 
-/** A fresh engine stack over the lab's hosts, or the reason there can be none. */
-export function engineStack(name: string, extraConfig: Record<string, unknown>): { stack?: EngineStack; skip?: string } {
+/** A fresh engine stack over the lab's hosts, run from `checkout` (default: this one), or the reason there can be none. */
+export function engineStack(name: string, extraConfig: Record<string, unknown>, checkout = REPO): { stack?: EngineStack; skip?: string } {
   const l = lab();
   if (!l.spec) return { skip: l.skip };
   const bin = toolchainBin();
@@ -71,7 +73,7 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>):
   copyFileSync(labKey, keyCopy);
   doc.config["ironroot:ssh"] = { ...(doc.config["ironroot:ssh"] as object), privateKeyPath: keyCopy };
   for (const [k, v] of Object.entries(extraConfig)) doc.config[`ironroot:${k}`] = v;
-  const stackFile = join(REPO, "stacks", `Pulumi.${name}.yaml`);
+  const stackFile = join(checkout, "stacks", `Pulumi.${name}.yaml`);
   writeFileSync(stackFile, `# Written by the engine tests; removed when they end.\n${YAML.stringify(doc)}`);
 
   const env: NodeJS.ProcessEnv = {
@@ -93,6 +95,7 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>):
 
   const stack: EngineStack = {
     name,
+    checkout,
     keyCopy,
     labKey,
     env,
@@ -101,7 +104,7 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>):
     },
     pulumi(args, opts = {}) {
       return new Promise((done) => {
-        const child = spawn("pulumi", [...args, "--stack", name, "--non-interactive"], { cwd: opts.cwd ?? REPO, env, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("pulumi", [...args, "--stack", name, "--non-interactive"], { cwd: opts.cwd ?? checkout, env, stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d));
@@ -115,7 +118,7 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>):
         });
       });
     },
-    start(args, cwd = REPO) {
+    start(args, cwd = checkout) {
       const child = spawn("pulumi", [...args, "--stack", name, "--non-interactive"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout!.on("data", (d: Buffer) => appendFileSync(logFile, d));
       child.stderr!.on("data", (d: Buffer) => appendFileSync(logFile, d));
