@@ -146,7 +146,7 @@ class PooledSession implements HostSession {
     return r.stdout;
   }
 
-  async putFile(remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  async putFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
     await this.writeFrom(remotePath, mode, content);
   }
 
@@ -187,7 +187,12 @@ class PooledSession implements HostSession {
     const conn = await connection(this.target);
     const sudo = opts.sudo ?? this.target.user !== "root";
     if (sudo) {
-      conn.sudoReady ??= proveSudo(conn, this.target);
+      // A failed proof is not kept: the next command asks again (sudo may
+      // have been fixed on the host meanwhile).
+      conn.sudoReady ??= proveSudo(conn, this.target).catch((e: unknown) => {
+        conn.sudoReady = undefined;
+        throw e;
+      });
       await conn.sudoReady;
     }
     const timeoutSeconds = opts.timeoutSeconds ?? this.target.commandTimeoutSeconds;
@@ -209,8 +214,9 @@ class PooledSession implements HostSession {
   }
 }
 
+/** The command's first meaningful line, for messages (not the shell options every script starts with). */
 function summarize(command: string): string {
-  const first = command.trim().split("\n")[0];
+  const first = command.trim().split("\n").find((l) => l.trim() !== "" && !/^set -[euxo]+( pipefail)?$/.test(l.trim())) ?? command.trim();
   return `\`${first.length > 60 ? `${first.slice(0, 57)}...` : first}\``;
 }
 

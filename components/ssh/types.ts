@@ -70,8 +70,8 @@ export interface HostSession {
   run(command: string, opts?: RunOptions): Promise<RunResult>;
   /** Like run, but a non-zero exit throws HostError naming the host and what was being done. */
   check(what: string, command: string, opts?: RunOptions): Promise<string>;
-  /** Write content to a remote file atomically (temp file + rename), with mode. */
-  putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Write content to a remote file atomically (temp file + rename), with this mode (no default: each caller says who may read it). */
+  putFile(remotePath: string, content: string | Buffer, mode: number): Promise<void>;
   /** Copy a local file to the host. */
   upload(localPath: string, remotePath: string): Promise<void>;
 }

@@ -163,6 +163,16 @@ test("a user whose sudo needs a password gets a clear error", opts, async () => 
     );
     return true;
   });
+  // The fix the message names (a rule read after the host's own, as sudo
+  // applies the last match), made while the connection stays open: the
+  // next command on the same session asks sudo again and works.
+  const root = session(target(0));
+  await root.check("grant needpw sudo", "printf 'needpw ALL=(ALL) NOPASSWD:ALL\\n' > /etc/sudoers.d/zz-ironroot-test-needpw && chmod 0440 /etc/sudoers.d/zz-ironroot-test-needpw");
+  try {
+    assert.equal(await s.check("whoami with sudo", "id -un"), "root\n");
+  } finally {
+    await root.check("revoke needpw sudo", "rm -f /etc/sudoers.d/zz-ironroot-test-needpw");
+  }
 });
 
 test("one SSH connection per host for everything above", opts, () => {
