@@ -8,18 +8,17 @@
 // Recreates the lab (`scripts/lab up 3`, `up 9`, and `up 3` again at the
 // end): hosts of a running lab are replaced by fresh ones.
 //
-// "SSH work" is what a preview asks of the hosts, done directly with the
-// executor: facts and preflight of every host, then every node's read-only
-// probes, all hosts in parallel. The rest of the wall time is the engine,
+// "SSH work" is what a preview asks of the hosts, timed by running the
+// program's own start-up functions outside the engine: facts and preflight
+// of every host, then every node's read-only probes, all hosts in parallel.
+// The rest of the wall time is the engine,
 // the language host, the program's start-up and the dynamic-provider
 // process.
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
-import { hostFacts } from "../components/pulumi/hostFacts";
-import { closeAll, session, targetFor } from "../components/ssh/executor";
-import { runSteps } from "../components/ssh/runSteps";
+import { hostFacts, pendingSteps } from "../components/pulumi/hostFacts";
 import { engineStack } from "../test/support/engine";
 
 const ROOT = resolve(__dirname, "..");
@@ -36,11 +35,10 @@ async function sshWork(stackName: string): Promise<number> {
   const spec = loadStackFile(resolve(ROOT, "stacks"), stackName);
   const plan = buildPlan(spec);
   const started = Date.now();
+  // The program's own start-up: facts and preflight, then every host's probes.
   const { facts } = await hostFacts(spec, { keepConnections: true, log: () => undefined });
-  await Promise.all(plan.nodes.map((n) => runSteps(session(targetFor(spec, n.name)), n.prep, { dryRun: true, virt: facts[n.name].virt })));
-  const seconds = (Date.now() - started) / 1000;
-  await closeAll();
-  return seconds;
+  await pendingSteps(spec, plan.nodes, facts);
+  return (Date.now() - started) / 1000;
 }
 
 async function round(n: number): Promise<{ n: number; preview: number; ssh: number; up: number }> {

@@ -38,6 +38,17 @@ export type SshConfig = z.output<typeof ssh>;
 export type SshCredentials = { privateKey: string } | { privateKeyPath: string } | { agent: true };
 
 /**
+ * The one rule for which key source a stack uses: the `sshPrivateKey`
+ * secret's value when given, else `ssh.privateKeyPath`, else the agent.
+ */
+export function credentialsFrom(config: SshConfig, privateKey?: string): SshCredentials {
+  if (privateKey !== undefined) return { privateKey };
+  if (config.privateKeyPath) return { privateKeyPath: config.privateKeyPath };
+  if (config.agent) return { agent: true };
+  throw new Error("ssh: no SSH key configured: set one of ssh.privateKeyPath, ssh.agent: true, or the sshPrivateKey secret");
+}
+
+/**
  * The credentials a stack's config names, read from it at the moment of use
  * (so a rotated key is used by refresh and destroy too). `get` returns a raw
  * config value by full key (`ironroot:ssh`), as the engine hands config to
@@ -53,7 +64,5 @@ export function sshCredentials(get: (key: string) => string | undefined): SshCre
   } catch (e) {
     throw new Error(`ssh: the stack config's ssh section cannot be read (${(e as Error).message}): run \`pulumi preview\` to see the problem named`);
   }
-  if (parsed.privateKeyPath) return { privateKeyPath: parsed.privateKeyPath };
-  if (parsed.agent) return { agent: true };
-  throw new Error("ssh: no SSH key configured: set one of ssh.privateKeyPath, ssh.agent: true, or the sshPrivateKey secret");
+  return credentialsFrom(parsed);
 }

@@ -13,9 +13,9 @@
 // from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { HostStep } from "../plan/step";
-import { runSteps, type StepResult } from "../ssh/runSteps";
+import { pendingStepIds, runSteps, type StepResult } from "../ssh/runSteps";
 import type { HostAddress } from "../ssh/types";
-import { connect, HostResource, isKnown, reachChanges, type ProviderFactory } from "./hostResource";
+import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
 export interface HostPrepState {
   node: string;
@@ -34,16 +34,11 @@ const DEFINING_INPUTS = ["node", "steps", "virt"] as const;
 
 /** Input names that differ between the stored state and the new inputs, besides pendingSteps. Pure. */
 export function definingChanges(olds: HostPrepState, news: HostPrepState): string[] {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  return [...DEFINING_INPUTS.filter((k) => !same(olds[k], news[k])), ...reachChanges(olds.target, news.target)];
+  return [...DEFINING_INPUTS.filter((k) => !sameInput(olds[k], news[k])), ...reachChanges(olds.target, news.target)];
 }
 
 export const hostPrepProvider: ProviderFactory = (credentials) => {
-  /** Probe only: ids of steps that would change now. */
-  const pending = async (s: HostPrepState): Promise<string[]> => {
-    const results = await runSteps(connect(s.target, credentials), s.steps, { dryRun: true, virt: s.virt });
-    return results.filter((r) => r.status === "would-change").map((r) => r.id);
-  };
+  const pending = (s: HostPrepState): Promise<string[]> => pendingStepIds(connect(s.target, credentials), s.steps, s.virt);
   const apply = (s: HostPrepState): Promise<StepResult[]> => runSteps(connect(s.target, credentials), s.steps, { virt: s.virt });
 
   return {

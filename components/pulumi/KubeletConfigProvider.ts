@@ -12,7 +12,7 @@ import { FIELD_PATHS, fieldValue, type KubeletFields } from "../plan/kubelet/fie
 import { renderKubeletDropIn } from "../plan/kubelet/render";
 import { applyKubeletDropIn, readKubeletDropIn, removeKubeletDropIn } from "../ssh/kubeletConfig";
 import type { HostAddress } from "../ssh/types";
-import { connect, HostResource, reachChanges, type ProviderFactory } from "./hostResource";
+import { connect, HostResource, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
 export interface KubeletConfigState extends KubeletFields {
   node: string;
@@ -36,14 +36,13 @@ const OTHER_INPUTS = ["node", "path", "drainTimeoutSeconds", "readyTimeoutSecond
  * diff and the tests use the same answer.
  */
 export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState): string[] {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const out: string[] = [];
   for (const path of FIELD_PATHS) {
-    if (!same(fieldValue(olds, path), fieldValue(news, path))) out.push(path);
+    if (!sameInput(fieldValue(olds, path), fieldValue(news, path))) out.push(path);
   }
-  if (!same([...(olds.unmanaged ?? [])].sort(), [...(news.unmanaged ?? [])].sort())) out.push("unmanaged");
+  if (!sameInput([...(olds.unmanaged ?? [])].sort(), [...(news.unmanaged ?? [])].sort())) out.push("unmanaged");
   for (const key of OTHER_INPUTS) {
-    if (!same(olds[key], news[key])) out.push(key);
+    if (!sameInput(olds[key], news[key])) out.push(key);
   }
   out.push(...reachChanges(olds.target, news.target), ...reachChanges(olds.controlPlane, news.controlPlane, "controlPlane"));
   return out;

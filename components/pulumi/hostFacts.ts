@@ -10,7 +10,7 @@ import { assertPreflight, formatReport, preflight, requiredPorts, type HostRepor
 import type { HostStep } from "../plan/step";
 import { closeAll, session, targetFor } from "../ssh/executor";
 import { gatherFacts } from "../ssh/gatherFacts";
-import { runSteps } from "../ssh/runSteps";
+import { pendingStepIds } from "../ssh/runSteps";
 
 export interface HostFactsOptions extends PreflightOptions {
   /** Value of the `sshPrivateKey` secret when the stack uses it (`sshPrivateKeyFromConfig`). Default: none. */
@@ -46,10 +46,14 @@ export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): P
   const reports = preflight(spec, observed, opts);
   const log = opts.log ?? pulumiLog;
   for (const r of reports) log(r, formatReport(r));
-  // A host that failed stops the run here: close what start-up kept open, or
-  // the open connections would keep the program from ending.
-  if (reports.some((r) => r.errors.length > 0)) await closeAll();
-  assertPreflight(reports);
+  try {
+    assertPreflight(reports);
+  } catch (e) {
+    // A host that failed stops the run here: close what start-up kept open,
+    // or the open connections would keep the program from ending.
+    await closeAll();
+    throw e;
+  }
   const facts: Record<string, HostFacts> = {};
   for (const [name, o] of Object.entries(observed)) if ("facts" in o) facts[name] = o.facts;
   return { facts, reports };
@@ -76,10 +80,7 @@ export async function pendingSteps(
 ): Promise<Record<string, string[]>> {
   try {
     const probed = await Promise.all(
-      nodes.map(async (n) => {
-        const results = await runSteps(session(targetFor(spec, n.name, opts.privateKey)), n.prep, { dryRun: true, virt: facts[n.name]?.virt });
-        return [n.name, results.filter((r) => r.status === "would-change").map((r) => r.id)] as const;
-      }),
+      nodes.map(async (n) => [n.name, await pendingStepIds(session(targetFor(spec, n.name, opts.privateKey)), n.prep, facts[n.name]?.virt)] as const),
     );
     return Object.fromEntries(probed);
   } finally {

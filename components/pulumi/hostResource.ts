@@ -92,9 +92,14 @@ export abstract class HostResource extends pulumi.dynamic.Resource {
 /** Where a host is: the fields whose change means another machine (or another pin). */
 const REACH_FIELDS = ["address", "port", "user", "hostKey"] as const;
 
+/** Whether two input values are the same for a diff (absent and null count as the same). */
+export function sameInput(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
 /** `target.<field>` for each reach field that differs; timeouts and credentials are not a change of host. */
 export function reachChanges(olds: HostAddress | undefined, news: HostAddress | undefined, prefix = "target"): string[] {
-  return REACH_FIELDS.filter((f) => JSON.stringify(olds?.[f] ?? null) !== JSON.stringify(news?.[f] ?? null)).map((f) => `${prefix}.${f}`);
+  return REACH_FIELDS.filter((f) => !sameInput(olds?.[f], news?.[f])).map((f) => `${prefix}.${f}`);
 }
 
 /** Whether a value holds no preview-time unknown anywhere inside it. */

@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import type { Readable } from "node:stream";
 import { NodeSSH } from "node-ssh";
 import type { HostSpec, StackSpec } from "../config/schema";
+import { credentialsFrom } from "../config/ssh";
 import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "./hostKey";
 import { HostError, withCredentials, type HostAddress, type HostSession, type RunOptions, type RunResult, type SshTarget } from "./types";
@@ -85,11 +86,7 @@ export function targetFor(spec: StackSpec, host: HostSpec | string, privateKey?:
   if (spec.secrets.sshPrivateKey && privateKey === undefined) {
     throw new Error(`sshPrivateKey: the stack uses the sshPrivateKey secret but its value was not passed to targetFor`);
   }
-  const ssh = spec.ssh;
-  return withCredentials(
-    keylessTarget(spec, host),
-    privateKey !== undefined ? { privateKey } : ssh.privateKeyPath ? { privateKeyPath: ssh.privateKeyPath } : { agent: true },
-  );
+  return withCredentials(keylessTarget(spec, host), credentialsFrom(spec.ssh, privateKey));
 }
 
 /**

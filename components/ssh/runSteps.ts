@@ -73,3 +73,9 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
 function tail(s: string): string {
   return s.trim().split("\n").slice(-5).join(" | ") || "no output";
 }
+
+/** Probe only: the ids of the steps that would change on the host now (what preview shows as pendingSteps). */
+export async function pendingStepIds(s: HostSession, steps: HostStep[], virt?: string): Promise<string[]> {
+  const results = await runSteps(s, steps, { dryRun: true, virt });
+  return results.filter((r) => r.status === "would-change").map((r) => r.id);
+}

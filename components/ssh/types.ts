@@ -1,6 +1,7 @@
 // The contract between everything that runs commands on hosts and the one
 // module that does it (executor.ts). Code that only needs to run commands
 // depends on HostSession, so it can be tested against lab hosts directly.
+import type { SshCredentials } from "../config/ssh";
 
 export interface Bastion {
   address: string;
@@ -41,7 +42,7 @@ export interface SshTarget {
 export type HostAddress = Omit<SshTarget, "privateKey" | "privateKeyPath" | "agent">;
 
 /** A host's address plus the credentials to use for it now. */
-export function withCredentials(address: HostAddress, credentials: { privateKey: string } | { privateKeyPath: string } | { agent: true }): SshTarget {
+export function withCredentials(address: HostAddress, credentials: SshCredentials): SshTarget {
   return { ...address, ...credentials };
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { loadStackFile } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/schema";
-import type { SshCredentials } from "../../components/config/ssh";
+import { credentialsFrom, type SshCredentials } from "../../components/config/ssh";
 
 export interface Lab {
   spec?: StackSpec;
@@ -15,10 +15,7 @@ export interface Lab {
 
 /** The lab stack's key source, as a provider reads it from the stack config. */
 export function labCredentials(spec: StackSpec): () => SshCredentials {
-  return () => {
-    if (!spec.ssh.privateKeyPath) throw new Error("the lab stack names no ssh.privateKeyPath");
-    return { privateKeyPath: spec.ssh.privateKeyPath };
-  };
+  return () => credentialsFrom(spec.ssh);
 }
 
 export function lab(): Lab {
