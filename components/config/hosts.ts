@@ -32,7 +32,8 @@ export const host = z.strictObject({
     .describe("Node group for kubelet reservation overrides (`kubelet.groups`). Default: `default`."),
   labels: nodeLabels.default({}).describe(
     "Kubernetes node labels. Keys are `[prefix/]name` (name at most 63 characters); keys under kubernetes.io/ and k8s.io/ " +
-      "(and their subdomains, e.g. node-role.kubernetes.io/) are refused: the role comes from `roles`. Default: none.",
+      "(and their subdomains, e.g. node-role.kubernetes.io/) are refused, except the kubelet's well-known ones " +
+      "(topology.kubernetes.io/zone and /region, node.kubernetes.io/*): the role comes from `roles`. Default: none.",
   ),
   taints: z.array(taint).default([]).describe("Kubernetes node taints. Default: none."),
   etcdDataDir: absolutePath

@@ -46,14 +46,11 @@ export function labelValueProblem(value: string): string | undefined {
 /**
  * Label keys under kubernetes.io and k8s.io (and their subdomains) belong to
  * Kubernetes. The kubelet does not start when its `--node-labels` (where
- * ironroot puts hosts[].labels) hold such keys, except a few it may set
- * (hostname, os, arch, topology, instance type, node.kubernetes.io/ and
- * kubelet.kubernetes.io/); ironroot keeps both namespaces to Kubernetes
- * altogether.
+ * ironroot puts hosts[].labels) hold such keys, except the well-known ones
+ * it may set itself (hostname, os, arch, topology, instance type,
+ * node.kubernetes.io/ and kubelet.kubernetes.io/): those are allowed, as
+ * zones and regions are a real need on fleets spread over datacentres.
  */
-// The labels under kubernetes.io the kubelet does set from --node-labels
-// (its allow-list of well-known labels): zones and regions are a real need
-// on fleets spread over datacentres.
 const KUBELET_ALLOWED_PREFIXES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
 const KUBELET_ALLOWED_LABELS = new Set([
   "kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",

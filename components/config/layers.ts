@@ -13,8 +13,9 @@ export const layers = z
   .describe(
     "How far `pulumi up` goes. `hosts`: prepare each host, gate its disk and write its kubelet file, nothing else " +
       "(to vet new machines, or to get them ready before the cluster goes on); `kubernetes`: also install Kubernetes; " +
-      "`gitops`: also Argo CD, the sealing key and the root app. Lowering it later never removes what a higher layer " +
-      "installed: ironroot refuses, and says so in preview. Default: `gitops`.",
+      "`gitops`: also Argo CD, the sealing key and the root app. Lowering it to `hosts` while hosts run Kubernetes is " +
+      "refused by preflight. Lowering `gitops` to `kubernetes` is not detected yet: preview lists the GitOps resources " +
+      "it would delete; do not apply such a preview. Default: `gitops`.",
   );
 
 /** Whether `layer` is part of a stack that goes up to `upTo`. */

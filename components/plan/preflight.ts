@@ -2,7 +2,7 @@
 // failures stop the run before any host is changed; warnings are printed
 // and the run goes on. Pure: the clock readings come in with the facts.
 import type { StackSpec } from "../config/schema";
-import type { HostFacts } from "./facts";
+import { CLUSTER_MARKER, type HostFacts } from "./facts";
 import { inventory, type InventoryNode } from "./inventory";
 
 export const SUPPORTED_OS: Record<string, string[]> = {
@@ -121,6 +121,16 @@ function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostRe
   if (f.cpus < min.cpus) r.errors.push(`${f.cpus} CPU(s): a ${role} needs at least ${min.cpus}`);
   if (f.memoryBytes < min.memoryBytes * (1 - MEMORY_SLACK)) {
     r.errors.push(`${gib(f.memoryBytes)} of memory: a ${role} needs at least ${gib(min.memoryBytes)}`);
+  }
+
+  // A stack lowered to `layers: hosts` would delete its Kubernetes resources,
+  // and their deletes reset the nodes: refuse while a host runs a cluster.
+  if (spec.layers === "hosts" && f.installedCluster) {
+    r.errors.push(
+      `this host already runs Kubernetes (cluster "${f.installedCluster}", ${CLUSTER_MARKER}), and layers is "hosts": ` +
+        `pulumi up would remove the Kubernetes layer from it: set layers back to "kubernetes" or "gitops"; ` +
+        `to take a cluster down on purpose, run pulumi destroy`,
+    );
   }
 
   for (const port of requiredPorts(spec, node)) {

@@ -107,6 +107,16 @@ test("ports held by this cluster's own kubelet, etcd and API server are not fail
   assert.equal(r2[0].errors.length, 1);
 });
 
+test("layers lowered to hosts on a host that runs Kubernetes is refused; the same host with layers kubernetes is fine", () => {
+  const running = { "w-1": { installedCluster: "prod" } };
+  const r = preflight({ ...spec, layers: "hosts" }, observe(running));
+  assert.deepEqual(r[3].errors, [
+    'this host already runs Kubernetes (cluster "prod", /etc/ironroot/cluster), and layers is "hosts": pulumi up would remove the Kubernetes layer from it: set layers back to "kubernetes" or "gitops"; to take a cluster down on purpose, run pulumi destroy',
+  ]);
+  assert.deepEqual(preflight({ ...spec, layers: "kubernetes" }, observe(running))[3].errors, []);
+  assert.deepEqual(preflight({ ...spec, layers: "hosts" }, observe())[3].errors, [], "a host with no cluster on it");
+});
+
 test("duplicate hostname and machine-id: every host involved is named", () => {
   const r = preflight(spec, observe({ "cp-2": { hostname: "cp-1" }, "w-1": { machineId: "id-0" } }));
   assert.deepEqual(r[0].errors, [
