@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES, kubernetesRelease } from "./kubernetesReleases";
 import { absolutePath, address, cidrV4, dnsLabel, formatIpV4, parseCidrV4, port } from "./fields";
 
 /**
@@ -46,11 +47,14 @@ export const cluster = z
       .describe("Marks the stack as production: destructive GitOps settings need an explicit acknowledgement. Default: false."),
     kubernetesVersion: z
       .string()
-      .regex(/^1\.\d{2}\.\d{1,2}$/, {
-        error: (iss) => `${JSON.stringify(iss.input)} is not a pinned Kubernetes version: use "1.<minor>.<patch>", e.g. "1.34.2"`,
+      .check((ctx) => {
+        const release = kubernetesRelease(ctx.value);
+        if (typeof release === "string") ctx.issues.push({ code: "custom", message: release, input: ctx.value });
       })
-      .default("1.34.2")
-      .describe("Exact upstream Kubernetes version (kubeadm, kubelet, kubectl). Default: `1.34.2`."),
+      .default(DEFAULT_KUBERNETES_VERSION)
+      .describe(
+        `Exact upstream Kubernetes version (kubeadm, kubelet, kubectl), one ironroot supports: ${KUBERNETES_RELEASES.map((r) => `${r.minor}.0-${r.minor}.${r.latestPatch}`).join(", ")}. Default: \`${DEFAULT_KUBERNETES_VERSION}\`.`,
+      ),
     podCidr: cidrV4.default("10.244.0.0/16")
       .describe(`Pod network. Each node gets a /${NODE_MASK_V4} of it, so it needs at least one /${NODE_MASK_V4} per host. Default: \`10.244.0.0/16\`.`),
     serviceCidr: cidrV4.default("10.96.0.0/12").describe("Service network. Default: `10.96.0.0/12`."),

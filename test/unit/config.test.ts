@@ -56,7 +56,7 @@ test("a valid config gets its defaults from the schema", () => {
   assert.equal(spec.hosts[3].user, "root");
   assert.deepEqual(spec.hosts[3].roles, ["worker"]);
   assert.equal(spec.hosts[0].etcdDataDir, "/var/lib/etcd");
-  assert.equal(spec.cluster.kubernetesVersion, "1.34.2");
+  assert.equal(spec.cluster.kubernetesVersion, "1.36.3");
   assert.deepEqual(spec.cluster.endpoint, { mode: "local-lb", port: 6443, localPort: 6444 });
   assert.equal(spec.diskBenchmark.warnP99Ms, 10);
   assert.equal(spec.diskBenchmark.failP99Ms, 20);
@@ -131,7 +131,13 @@ const BAD: [string, (c: Record<string, any>) => void, string[]][] = [
   ["bad CIDR", (c) => { c.cluster = { serviceCidr: "10.96.0.0/33" }; },
     ['cluster.serviceCidr: "10.96.0.0/33" is not an IPv4 CIDR: use e.g. "10.244.0.0/16"']],
   ["unpinned Kubernetes version", (c) => { c.cluster = { kubernetesVersion: "latest" }; },
-    ['cluster.kubernetesVersion: "latest" is not a pinned Kubernetes version: use "1.<minor>.<patch>", e.g. "1.34.2"']],
+    ['cluster.kubernetesVersion: "latest" is not a pinned Kubernetes version: use "1.<minor>.<patch>", e.g. "1.36.3"']],
+  ["Kubernetes minor past its end of life", (c) => { c.cluster = { kubernetesVersion: "1.34.2" }; },
+    ['cluster.kubernetesVersion: 1.34.2: Kubernetes 1.34 is not supported by ironroot (past its end of life, or not released): use one of 1.35.0-1.35.4, 1.36.0-1.36.3, 1.37.0-1.37.2, e.g. "1.36.3"']],
+  ["Kubernetes minor not released", (c) => { c.cluster = { kubernetesVersion: "1.40.0" }; },
+    ['cluster.kubernetesVersion: 1.40.0: Kubernetes 1.40 is not supported by ironroot (past its end of life, or not released): use one of 1.35.0-1.35.4, 1.36.0-1.36.3, 1.37.0-1.37.2, e.g. "1.36.3"']],
+  ["Kubernetes patch that does not exist", (c) => { c.cluster = { kubernetesVersion: "1.36.99" }; },
+    ['cluster.kubernetesVersion: 1.36.99: no such 1.36 patch is known to ironroot (the newest is 1.36.3): use "1.36.3", or add the patch to components/config/kubernetesReleases.ts after checking its kubeadm image versions']],
   ["unknown endpoint mode", (c) => { c.cluster = { endpoint: { mode: "keepalived" } }; },
     ['cluster.endpoint.mode: "keepalived" is not one of: local-lb, vip, dns']],
   ["VIP on a host's address", (c) => { c.cluster = { endpoint: { mode: "vip", address: "10.0.0.12" } }; },

@@ -1,7 +1,7 @@
 // Everything version-shaped that the install depends on, derived from the
 // one pinned `cluster.kubernetesVersion`, so no script guesses a version.
 
-/** "1.34.2" -> "1.34": pkgs.k8s.io has one repository per minor release. */
+/** "1.36.3" -> "1.36": pkgs.k8s.io has one repository per minor release. */
 export function minorOf(version: string): string {
   const m = /^(\d+)\.(\d+)\.\d+$/.exec(version);
   if (!m) throw new Error(`cluster.kubernetesVersion: ${JSON.stringify(version)} is not "1.<minor>.<patch>"`);
