@@ -49,6 +49,8 @@ export const kubelet = z
       .describe("The plan refuses reservations that leave less than this for pods."),
     groups: z.record(z.string(), groupOverride).default({})
       .describe("Overrides per node group (a host's `group`), e.g. `{big: {maxPods: 250}}`. Default: none."),
+    allowCgroupV1: z.boolean().default(false)
+      .describe("Lets the kubelet run on a host booted with cgroup v1 (`failCgroupV1: false`). From Kubernetes 1.35 the kubelet refuses cgroup v1 unless told otherwise, and upstream support for it is being removed: prefer booting the host with cgroup v2 (`systemd.unified_cgroup_hierarchy=1`). Preflight reports every host this applies to. Default: false."),
     rollout: z
       .strictObject({
         parallelism: z.number().int().min(1).max(10, atMost(10, "each node is drained before its kubelet restarts; more at once can drain away the capacity the moved pods need")).default(1).describe("Nodes changed at once on a running cluster. Default: 1."),

@@ -169,9 +169,33 @@ function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostRe
         `time service: ${activeSync.join(", ") || "none active"}): host preparation turns time sync on`,
     );
   }
-  if (f.cgroupVersion !== 2) {
-    r.warnings.push(`cgroup ${f.cgroupVersion === 1 ? "v1" : "version unknown"}: Kubernetes has deprecated cgroup v1; use a distribution that boots with cgroup v2`);
+  checkCgroups(spec, f, r);
+}
+
+/** The first minor whose kubelet refuses cgroup v1 unless failCgroupV1 is false. */
+export const FAIL_CGROUP_V1_MINOR = 35;
+
+/**
+ * cgroup v1: from 1.35 the kubelet will not start on it unless the stack
+ * says kubelet.allowCgroupV1, so that is refused here by name rather than by
+ * a kubelet crash-looping after kubeadm has begun. A host that only gets the
+ * hosts layer runs no kubelet.
+ */
+function checkCgroups(spec: StackSpec, f: HostFacts, r: HostReport): void {
+  if (f.cgroupVersion === 2) return;
+  const seen = f.cgroupVersion === 1 ? "boots with cgroup v1" : "has a cgroup version ironroot could not read (/sys/fs/cgroup is neither cgroup2fs nor tmpfs)";
+  const minor = Number(/^1\.(\d+)\./.exec(spec.cluster.kubernetesVersion)?.[1]);
+  const kubeletRefuses = spec.layers !== "hosts" && minor >= FAIL_CGROUP_V1_MINOR && f.cgroupVersion === 1;
+  if (kubeletRefuses && !spec.kubelet.allowCgroupV1) {
+    r.errors.push(
+      `${seen}, and the kubelet of Kubernetes ${spec.cluster.kubernetesVersion} refuses cgroup v1 (failCgroupV1, since 1.${FAIL_CGROUP_V1_MINOR}): ` +
+        `boot the host with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), ` +
+        `or set ironroot:kubelet.allowCgroupV1: true to run on cgroup v1 anyway (deprecated upstream)`,
+    );
+    return;
   }
+  const allowed = kubeletRefuses ? " and kubelet.allowCgroupV1 lets the kubelet run on it (failCgroupV1: false)" : "";
+  r.warnings.push(`${seen}${allowed}: Kubernetes is removing cgroup v1 support; use a distribution that boots with cgroup v2`);
 }
 
 /**

@@ -163,7 +163,8 @@ const warnings: [string, Partial<HostFacts>, string][] = [
     "swap is on (active: /dev/vda3; in /etc/fstab: /dev/vda3): host preparation turns it off"],
   ["time not synchronized", { timeSync: { synchronized: false, services: [] } },
     "the clock is not NTP-synchronized (timedatectl: NTPSynchronized=no; time service: none active): host preparation turns time sync on"],
-  ["cgroup v1", { cgroupVersion: 1 }, "cgroup v1: Kubernetes has deprecated cgroup v1; use a distribution that boots with cgroup v2"],
+  ["cgroup version unknown", { cgroupVersion: undefined },
+    "has a cgroup version ironroot could not read (/sys/fs/cgroup is neither cgroup2fs nor tmpfs): Kubernetes is removing cgroup v1 support; use a distribution that boots with cgroup v2"],
   ["little space for etcd", { etcd: { path: "/var/lib", freeBytes: GiB, source: "/dev/nvme0n1p2", disk: "nvme0n1" } },
     "only 1.0 GiB free on /var/lib, where etcd data will live: etcd's default quota is 2.0 GiB"],
 ];
@@ -175,6 +176,22 @@ for (const [name, change, message] of warnings) {
     assert.doesNotThrow(() => assertPreflight(r));
   });
 }
+
+test("cgroup v1 with a kubelet that refuses it (1.35+): refused with both fixes; allowed by kubelet.allowCgroupV1 with a warning; no kubelet, no error", () => {
+  const refused = preflight(spec, observe({ "cp-1": { cgroupVersion: 1 } }))[0];
+  assert.deepEqual(refused.errors, [
+    `boots with cgroup v1, and the kubelet of Kubernetes ${spec.cluster.kubernetesVersion} refuses cgroup v1 (failCgroupV1, since 1.35): ` +
+      "boot the host with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), " +
+      "or set ironroot:kubelet.allowCgroupV1: true to run on cgroup v1 anyway (deprecated upstream)",
+  ]);
+  const allowed = preflight({ ...spec, kubelet: { ...spec.kubelet, allowCgroupV1: true } }, observe({ "cp-1": { cgroupVersion: 1 } }))[0];
+  assert.deepEqual(allowed.errors, []);
+  assert.deepEqual(allowed.warnings, [
+    "boots with cgroup v1 and kubelet.allowCgroupV1 lets the kubelet run on it (failCgroupV1: false): Kubernetes is removing cgroup v1 support; use a distribution that boots with cgroup v2",
+  ]);
+  const hostsOnly = preflight({ ...spec, layers: "hosts" }, observe({ "cp-1": { cgroupVersion: 1 } }))[0];
+  assert.deepEqual(hostsOnly.errors, []);
+});
 
 test("a host without facts is a failure that names the cause; the error lists every failing host", () => {
   const o = observe({ "cp-1": { cpus: 1 } });

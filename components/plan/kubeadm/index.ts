@@ -90,7 +90,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     // The kubelet component writes its drop-in before init/join (it is one of
     // the gates); the directory is enabled whenever the release supports it,
     // so a drop-in written later is read on the next kubelet restart too.
-    const inputs = { cluster, endpoint, etcdDataDir, hasKubeletDropIn: configDirProblem(version) === undefined };
+    const inputs = { cluster, endpoint, etcdDataDir, hasKubeletDropIn: configDirProblem(version) === undefined, allowCgroupV1: spec.kubelet.allowCgroupV1 };
     const files: PlacedFile[] = [];
     if (kubelet) files.push({ path: kubelet.path, content: kubelet.content, mode: "0644" });
     const vipSwap = ep.mode === "vip" && node.initializes && needsSuperAdminDuringInit(version);

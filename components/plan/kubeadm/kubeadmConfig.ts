@@ -28,6 +28,8 @@ export interface KubeadmInputs {
   etcdDataDir: string;
   /** Whether the kubelet reads the kubelet plan's drop-in directory (1.30+). */
   hasKubeletDropIn: boolean;
+  /** kubelet.allowCgroupV1: the kubelet may run on a cgroup v1 host. */
+  allowCgroupV1: boolean;
 }
 
 function extraArgs(apiVersion: string, args: Record<string, string>): unknown {
@@ -91,6 +93,9 @@ export function initConfig(node: InventoryNode, inputs: KubeadmInputs): string {
       // containerd on Debian is set to the systemd cgroup driver by host
       // preparation; both sides must agree or pods restart in a loop.
       cgroupDriver: "systemd",
+      // The kubelet refuses cgroup v1 hosts from 1.35 unless this is false;
+      // written only when the stack asks for it (kubelet.allowCgroupV1).
+      ...(inputs.allowCgroupV1 ? { failCgroupV1: false } : {}),
     },
   ]);
 }
