@@ -1,6 +1,7 @@
 // Host tier: the executor, facts, preflight and prep steps against real lab
 // hosts (sshd, systemd, apt). Uses the first three hosts of the lab stack.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { buildPlan } from "../../components/plan";
 import { fingerprint, parsePinnedKey } from "../../components/ssh/hostKey";
@@ -179,4 +180,18 @@ test("one SSH connection per host for everything above", opts, () => {
   const counts = connectionsOpened();
   for (const n of nodes) assert.equal(counts[n.name], 1, n.name);
   assert.equal(counts["lab-1-as-ironroot"], 1);
+});
+
+test("every lab host runs in a cgroup of its own in every hierarchy (scripts/lab checks it at up; this reads /proc again)", opts, () => {
+  const subnet = spec!.hosts[0].address.split(".").slice(0, 3).join(".");
+  const state = JSON.parse(readFileSync(`${process.env.IRONROOT_LAB_STATE ?? "/var/lib/ironroot-lab"}/${subnet}/state.json`, "utf8")) as {
+    hosts: { name: string; nspawnPid: number }[];
+  };
+  for (const h of state.hosts) {
+    const own = `/ironroot-lab/${subnet}/${h.name}`;
+    for (const line of readFileSync(`/proc/${h.nspawnPid}/cgroup`, "utf8").trim().split("\n")) {
+      const path = line.split(":").slice(2).join(":");
+      assert.ok(path.endsWith(own) || path.includes(`${own}/`), `${h.name}: ${line} is outside ${own}`);
+    }
+  }
 });
