@@ -129,10 +129,35 @@ export function cniScript(opts: { source: string; calicoVersion: string; podCidr
     "esac",
     // calico-node takes the pool from kubeadm's podSubnet when the manifest
     // leaves CALICO_IPV4POOL_CIDR unset, which the upstream manifest does.
-    `kubectl apply --server-side --force-conflicts -f ${q(opts.source)}`,
+    'manifest=$(mktemp -d)',
+    'trap \'rm -rf "$manifest"\' EXIT',
+    /^https?:\/\//.test(opts.source)
+      ? `curl -fsSL --retry 3 -o "$manifest/upstream.yaml" ${q(opts.source)}`
+      : `cp ${q(opts.source)} "$manifest/upstream.yaml"`,
+    // Upstream's VXLAN manifest creates the first pool with vxlanMode
+    // CrossSubnet: nodes on one subnet then talk unencapsulated, with pod
+    // source addresses that providers filtering spoofed traffic drop. The
+    // pool is made once, when calico-node first starts, so the setting is
+    // changed in the manifest before it is applied.
+    ...vxlanAlways('"$manifest/upstream.yaml"', '"$manifest/calico.yaml"'),
+    'kubectl apply --server-side --force-conflicts -f "$manifest/calico.yaml"',
     "kubectl -n kube-system rollout status daemonset/calico-node --timeout=600s",
     `echo "calico ${opts.calicoVersion} installed (pod network ${opts.podCidr})"`,
   ]);
+}
+
+/**
+ * Shell lines that copy a Calico manifest with CALICO_IPV4POOL_VXLAN set to
+ * "Always", and stop when the manifest does not have exactly one such
+ * setting (a changed upstream manifest is named, not applied as it is).
+ */
+export function vxlanAlways(from: string, to: string): string[] {
+  return [
+    `awk 'prev ~ /- name: CALICO_IPV4POOL_VXLAN$/ && $1 == "value:" { sub(/value:.*/, "value: \\"Always\\""); n++ } { print; prev = $0 } END { exit n == 1 ? 0 : 3 }' ${from} >${to} || {`,
+    '  echo "the Calico manifest does not set CALICO_IPV4POOL_VXLAN exactly once, so ironroot cannot make the pool encapsulate all traffic (Always): check cluster.calicoVersion against docs/kubernetes.md" >&2',
+    "  exit 3",
+    "}",
+  ];
 }
 
 /** Wait until every listed node is Ready; on timeout name each one that is not. */
