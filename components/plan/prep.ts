@@ -3,6 +3,7 @@
 // bodies (the executor and the rendered scripts both wrap them), so they
 // use `return`, never `exit`. A probe runs where `set -e` does not apply
 // (`if probe`), so every probe is one && chain or returns explicitly.
+import { releaseOf } from "../config/kubernetesReleases";
 import type { StackSpec } from "../config/schema";
 import type { InventoryNode } from "./inventory";
 import { shellQuote } from "./shell";
@@ -50,8 +51,20 @@ const SYSTEMD_CGROUP_TRUE = String.raw`^[[:space:]]*SystemdCgroup[[:space:]]*=[[
 const inContainer = (reason: string) => ({ virt: CONTAINER_VIRT, reason });
 
 /** Prep steps for one node, in the order they run. */
-export function prepSteps(_spec: StackSpec, _node: InventoryNode): HostStep[] {
-  return [packages(), modulesOnBoot(), modulesLoaded(), sysctlPersisted(), sysctlApplied(), swapOffInFstab(), swapOffNow(), containerdConfig(), timeSync()];
+export function prepSteps(spec: StackSpec, _node: InventoryNode): HostStep[] {
+  return [
+    packages(), modulesOnBoot(), modulesLoaded(), sysctlPersisted(), sysctlApplied(), swapOffInFstab(), swapOffNow(),
+    containerdConfig(sandboxImage(spec.cluster.kubernetesVersion)), timeSync(),
+  ];
+}
+
+/**
+ * The pod sandbox image kubeadm's own image list names for the pinned
+ * release. containerd's default (pause:3.6 on Debian 12) differs, and in
+ * air-gapped mode only kubeadm's is imported, so every sandbox would fail.
+ */
+export function sandboxImage(kubernetesVersion: string): string {
+  return `registry.k8s.io/pause:${releaseOf(kubernetesVersion).pauseVersion}`;
 }
 
 function packages(): HostStep {
@@ -154,11 +167,19 @@ function swapOffNow(): HostStep {
   };
 }
 
-function containerdConfig(): HostStep {
+function containerdConfig(pause: string): HostStep {
+  // containerd 1.x names it sandbox_image (config version 2), 2.x sandbox
+  // under pinned_images (version 3); each default config has one of them.
+  // The value is always written in double quotes, so the probe reads those.
+  const sandboxIs = String.raw`^[[:space:]]*(sandbox_image|sandbox)[[:space:]]*=[[:space:]]*"${pause.replace(/\./g, "\\.")}"`;
   return {
     id: "prep/containerd-config",
-    title: "containerd runs with the systemd cgroup driver (SystemdCgroup = true)",
-    probe: [`grep -Eq '${SYSTEMD_CGROUP_TRUE}' ${CONTAINERD_CONFIG} 2>/dev/null`, "systemctl is-active --quiet containerd"].join(" &&\n  "),
+    title: `containerd runs with the systemd cgroup driver (SystemdCgroup = true) and kubeadm's sandbox image ${pause}`,
+    probe: [
+      `grep -Eq '${SYSTEMD_CGROUP_TRUE}' ${CONTAINERD_CONFIG} 2>/dev/null`,
+      `grep -Eq '${sandboxIs}' ${CONTAINERD_CONFIG}`,
+      "systemctl is-active --quiet containerd",
+    ].join(" &&\n  "),
     apply: [
       `cfg=${CONTAINERD_CONFIG}`,
       'install -d -m 0755 "$(dirname "$cfg")"',
@@ -171,9 +192,15 @@ function containerdConfig(): HostStep {
       '  containerd config default > "$tmp"',
       "fi",
       String.raw`sed -i -E 's/^([[:space:]]*SystemdCgroup[[:space:]]*=[[:space:]]*)false/\1true/' "$tmp"`,
+      String.raw`sed -i -E 's#^([[:space:]]*(sandbox_image|sandbox)[[:space:]]*=[[:space:]]*).*#\1"${pause}"#' "$tmp"`,
       `if ! grep -Eq '${SYSTEMD_CGROUP_TRUE}' "$tmp"; then`,
       '  rm -f "$tmp"',
       `  echo "no SystemdCgroup setting found in ${CONTAINERD_CONFIG} or containerd's default config" >&2`,
+      "  return 1",
+      "fi",
+      `if ! grep -Eq '${sandboxIs}' "$tmp"; then`,
+      '  rm -f "$tmp"',
+      `  echo "no sandbox image setting (sandbox_image or sandbox) found in ${CONTAINERD_CONFIG} or containerd's default config" >&2`,
       "  return 1",
       "fi",
       'chmod 0644 "$tmp"',

@@ -90,9 +90,9 @@ test("every generated kubeadm script passes shellcheck -s bash", { skip: shellch
 });
 
 test("versions: repository per minor, exact Debian package version, kubeadm API by release", () => {
-  assert.equal(aptRepoUrl("1.34.2"), "https://pkgs.k8s.io/core:/stable:/v1.34/deb/");
-  assert.equal(debVersion("1.34.2"), "1.34.2-1.1");
-  for (const [v, api] of [["1.30.9", "kubeadm.k8s.io/v1beta3"], ["1.31.0", "kubeadm.k8s.io/v1beta4"], ["1.34.2", "kubeadm.k8s.io/v1beta4"]]) {
+  assert.equal(aptRepoUrl("1.36.3"), "https://pkgs.k8s.io/core:/stable:/v1.36/deb/");
+  assert.equal(debVersion("1.36.3"), "1.36.3-1.1");
+  for (const [v, api] of [["1.30.9", "kubeadm.k8s.io/v1beta3"], ["1.31.0", "kubeadm.k8s.io/v1beta4"], ["1.36.3", "kubeadm.k8s.io/v1beta4"]]) {
     assert.equal(kubeadmApiVersion(v), api, v);
   }
 });
@@ -127,7 +127,7 @@ test("the join script fills the credentials from stdin into a private file and r
   // Run the script up to kubeadm with stand-ins for root-only commands, and
   // capture the config kubeadm would have read.
   const stub = [
-    "dpkg-query() { echo 1.34.2-1.1; }",
+    "dpkg-query() { echo 1.36.3-1.1; }",
     "install() { :; }",
     'kubeadm() { cp "$3" "$OUT"; stat -c %a "$3" >"$OUT.mode"; }',
     "export -f dpkg-query install kubeadm",
@@ -150,7 +150,7 @@ test("a changed Kubernetes version is refused with the version to pin back to", 
   const guard = plan(ONE_CP).nodes[0].bootstrap;
   const r = spawnSync("bash", ["-c", `dpkg-query() { echo 1.33.5-1.1; }\n${guard}`], { encoding: "utf8" });
   assert.equal(r.status, 3);
-  assert.match(r.stderr, /^cp-1: kubeadm 1\.33\.5-1\.1 is installed but cluster\.kubernetesVersion is 1\.34\.2: upgrades are not supported yet: pin cluster\.kubernetesVersion back to 1\.33\.5$/m);
+  assert.match(r.stderr, /^cp-1: kubeadm 1\.33\.5-1\.1 is installed but cluster\.kubernetesVersion is 1\.36\.3: upgrades are not supported yet: pin cluster\.kubernetesVersion back to 1\.33\.5$/m);
 });
 
 test("wait-ready names every node that is not Ready", () => {
@@ -170,23 +170,23 @@ test("the offline bundle manifest: every problem named at once", () => {
       { path: "images/pause.tar", sha256: "a".repeat(64), kind: "tarball" },
     ],
   });
-  assert.throws(() => parseBundleManifest(text, "/srv/bundle/bundle.json", "1.34.2"), (e: Error) => {
+  assert.throws(() => parseBundleManifest(text, "/srv/bundle/bundle.json", "1.36.3"), (e: Error) => {
     assert.equal(e.message, [
       "/srv/bundle/bundle.json: 4 problem(s) in the offline bundle manifest:",
-      '  - kubernetesVersion: the bundle is for "1.33.0" but cluster.kubernetesVersion pins "1.34.2": build the bundle for 1.34.2',
+      '  - kubernetesVersion: the bundle is for "1.33.0" but cluster.kubernetesVersion pins "1.36.3": build the bundle for 1.36.3',
       '  - files[0].path: "../etc/passwd" must be a relative path inside the bundle folder',
       '  - files[1].sha256: "XYZ" is not a sha256 (64 lowercase hex digits): use the output of `sha256sum debs/kubeadm.deb`',
-      '  - files[2].kind: "tarball" is not one of: deb, binary, image, cni-manifest',
+      '  - files[2].kind: "tarball" is not one of: deb, binary, cni-plugin, systemd-unit, image, cni-manifest',
     ].join("\n"));
     return true;
   });
 });
 
 test("the offline bundle check script is the golden one", () => {
-  const m = parseBundleManifest(JSON.stringify({ kubernetesVersion: "1.34.2", files: [
-    { path: "debs/kubeadm_1.34.2-1.1_amd64.deb", sha256: "1".repeat(64), kind: "deb" },
+  const m = parseBundleManifest(JSON.stringify({ kubernetesVersion: "1.36.3", files: [
+    { path: "debs/kubeadm_1.36.3-1.1_amd64.deb", sha256: "1".repeat(64), kind: "deb" },
     { path: "images/pause_3.10.tar", sha256: "2".repeat(64), kind: "image" },
-  ] }), "bundle.json", "1.34.2");
+  ] }), "bundle.json", "1.36.3");
   assertGolden("kubeadm/offline/verify-bundle.sh", `${verifyBundleShell(m)}\n`);
 });
 
@@ -200,4 +200,10 @@ test("every node is marked with its cluster's name before Kubernetes goes on it,
   }
   // The facts script reads the same file.
   assert.match(factsScript("/var/lib/etcd"), /cat \/etc\/ironroot\/cluster/);
+});
+
+test("kubelet.allowCgroupV1 writes failCgroupV1: false into the cluster's KubeletConfiguration, and only then", () => {
+  const allowed = { ...ONE_CP, kubelet: { ...ONE_CP.kubelet, allowCgroupV1: true } };
+  assert.match(plan(allowed).nodes[0].kubeadmConfig, /kind: KubeletConfiguration\ncgroupDriver: systemd\nfailCgroupV1: false\n/);
+  assert.doesNotMatch(plan(ONE_CP).nodes[0].kubeadmConfig, /failCgroupV1/);
 });

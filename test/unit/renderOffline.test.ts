@@ -14,12 +14,12 @@ const work = mkdtempSync(join(tmpdir(), "ironroot-render-offline-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const CONTENT: Record<string, [string, string]> = {
-  "debs/kubeadm_1.34.2-1.1_amd64.deb": ["deb", "kubeadm package bytes\n"],
+  "debs/kubeadm_1.36.3-1.1_amd64.deb": ["deb", "kubeadm package bytes\n"],
   "images/pause_3.10.tar": ["image", "pause image bytes\n"],
   "manifests/calico.yaml": ["cni-manifest", "kind: List\nitems: []\n"],
 };
 
-function bundle(dir: string, version = "1.34.2"): void {
+function bundle(dir: string, version = "1.36.3"): void {
   for (const [p, [, c]] of Object.entries(CONTENT)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), c);
@@ -58,10 +58,10 @@ test("an offline stack renders the install from the bundle, naming its files", (
   assert.ok(!scripts.some((f) => /-kubeadm-packages\.sh$/.test(f)), "the online packages script is rendered too");
   const packages = readFileSync(join(out, "nodes/cp-1/kubeadm", name), "utf8");
   assert.match(packages, /installed from the offline bundle/);
-  assert.match(packages, /\.\/debs\/kubeadm_1\.34\.2-1\.1_amd64\.deb/);
+  assert.match(packages, /\.\/debs\/kubeadm_1\.36\.3-1\.1_amd64\.deb/);
   assert.match(packages, /images import 'images\/pause_3\.10\.tar'/);
   assert.doesNotMatch(packages, /pkgs\.k8s\.io/, "an air-gapped node must not reach for the package repository");
-  assert.match(readFileSync(join(out, "cluster/kubeadm/cni.sh"), "utf8"), /\/var\/lib\/ironroot\/bundle\/1\.34\.2\/manifests\/calico\.yaml/);
+  assert.match(readFileSync(join(out, "cluster/kubeadm/cni.sh"), "utf8"), /\/var\/lib\/ironroot\/bundle\/1\.36\.3\/manifests\/calico\.yaml/);
 });
 
 test("a missing bundle folder is one clear error naming the config path and the folder", () => {
@@ -82,11 +82,11 @@ test("a corrupted bundle file is refused by name; a bundle for another version t
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^cluster\.offlineBundleDir: .*files do not match bundle\.json/);
   assert.match(r.stderr, /images\/pause_3\.10\.tar: sha256 is [0-9a-f]{64}, bundle\.json says/);
-  assert.doesNotMatch(r.stderr, /kubeadm_1\.34\.2|calico\.yaml|\n\s+at /);
+  assert.doesNotMatch(r.stderr, /kubeadm_1\.36\.3|calico\.yaml|\n\s+at /);
 
   const other = join(work, "bundle-other-version");
   bundle(other, "1.33.5");
   const v = render(offlineStack("version", other), join(work, "out-version"));
   assert.equal(v.status, 1);
-  assert.match(v.stderr, /kubernetesVersion: the bundle is for "1\.33\.5" but cluster\.kubernetesVersion pins "1\.34\.2"/);
+  assert.match(v.stderr, /kubernetesVersion: the bundle is for "1\.33\.5" but cluster\.kubernetesVersion pins "1\.36\.3"/);
 });

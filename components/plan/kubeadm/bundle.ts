@@ -8,7 +8,14 @@ import { BUNDLE_DIR, KUBERNETES_PACKAGES } from "./versions";
 
 export const BUNDLE_MANIFEST = "bundle.json";
 
-export const BUNDLE_KINDS = ["deb", "binary", "image", "cni-manifest"] as const;
+export const BUNDLE_KINDS = ["deb", "binary", "cni-plugin", "systemd-unit", "image", "cni-manifest"] as const;
+
+/** Where each installed kind goes on a host (deb, image and cni-manifest are not copied anywhere). */
+export const INSTALL_DIRS = {
+  binary: "/usr/local/bin",
+  "cni-plugin": "/opt/cni/bin",
+  "systemd-unit": "/etc/systemd/system",
+} as const;
 export type BundleKind = (typeof BUNDLE_KINDS)[number];
 
 export interface BundleFile {
@@ -98,12 +105,23 @@ export function verifyBundleShell(m: BundleManifest): string {
 /** The packages step in air-gapped mode: check, install the .debs, binaries, import images. */
 export function offlinePackagesStep(m: BundleManifest, guard: string, marker: string): HostStep {
   const debs = m.files.filter((f) => f.kind === "deb").map((f) => `./${f.path}`);
-  const binaries = m.files.filter((f) => f.kind === "binary");
   const images = m.files.filter((f) => f.kind === "image");
+  const units = m.files.filter((f) => f.kind === "systemd-unit");
   const apply = [guard, verifyBundleShell(m), "export DEBIAN_FRONTEND=noninteractive"];
   if (debs.length > 0) apply.push(`apt-get -o DPkg::Lock::Timeout=300 install -y --allow-downgrades ${debs.map(q).join(" ")}`);
-  for (const b of binaries) apply.push(`install -m 0755 ${q(b.path)} ${q(`/usr/local/bin/${b.path.split("/").pop()}`)}`);
+  for (const f of m.files) {
+    if (f.kind === "binary" || f.kind === "cni-plugin") apply.push(`install -D -m 0755 ${q(f.path)} ${q(`${INSTALL_DIRS[f.kind]}/${f.path.split("/").pop()}`)}`);
+    // units/<name> and units/<unit>.d/<drop-in> keep their place below the folder.
+    if (f.kind === "systemd-unit") apply.push(`install -D -m 0644 ${q(f.path)} ${q(`${INSTALL_DIRS[f.kind]}/${f.path.split("/").slice(1).join("/")}`)}`);
+  }
   if (debs.length > 0) apply.push(`apt-mark hold ${KUBERNETES_PACKAGES.join(" ")} >/dev/null`);
+  if (units.length > 0) {
+    // A runtime from the bundle replaces the one host preparation started:
+    // restart it before images go in, so they land in the runtime that runs.
+    apply.push("systemctl daemon-reload");
+    if (units.some((u) => u.path.endsWith("/containerd.service"))) apply.push("systemctl restart containerd");
+    if (units.some((u) => u.path.endsWith("/kubelet.service"))) apply.push("systemctl enable kubelet >/dev/null 2>&1");
+  }
   // containerd's CRI plugin reads images from the k8s.io namespace; imported
   // anywhere else, kubelet would still try to pull them.
   for (const img of images) apply.push(`ctr -n k8s.io images import ${q(img.path)} >/dev/null`);

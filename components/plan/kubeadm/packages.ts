@@ -22,6 +22,12 @@ export function versionGuard(node: string, version: string): string {
     `  echo "${node}: kubeadm $installed is installed but cluster.kubernetesVersion is ${version}: upgrades are not supported yet: pin cluster.kubernetesVersion back to \${installed%%-*}" >&2`,
     "  exit 3",
     "fi",
+    // The offline bundle installs kubeadm as a binary, not a package.
+    `binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)`,
+    `if [ -n "$binary" ] && [ "$binary" != ${q(`v${version}`)} ]; then`,
+    `  echo "${node}: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is ${version}: upgrades are not supported yet: pin cluster.kubernetesVersion back to \${binary#v}" >&2`,
+    "  exit 3",
+    "fi",
   ].join("\n");
 }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# kubeadm, kubelet and kubectl 1.34.2 from pkgs.k8s.io v1.34, held
+# kubeadm, kubelet and kubectl 1.36.3 from pkgs.k8s.io v1.36, held
 # step: kubeadm/packages
 # The probe is read-only; the change runs only when the probe fails.
 set -euo pipefail
 
 probe() {
   # shellcheck disable=SC2016 # ${Version} is dpkg-query's field
-  [ "$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null)" = '1.34.2-1.1' ] &&
-    [ "$(dpkg-query -W -f='${Version}' kubelet 2>/dev/null)" = '1.34.2-1.1' ] &&
-    [ "$(dpkg-query -W -f='${Version}' kubectl 2>/dev/null)" = '1.34.2-1.1' ] &&
+  [ "$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null)" = '1.36.3-1.1' ] &&
+    [ "$(dpkg-query -W -f='${Version}' kubelet 2>/dev/null)" = '1.36.3-1.1' ] &&
+    [ "$(dpkg-query -W -f='${Version}' kubectl 2>/dev/null)" = '1.36.3-1.1' ] &&
     [ "$(apt-mark showhold kubeadm kubelet kubectl | sort | tr '\n' ' ')" = 'kubeadm kubectl kubelet ' ] &&
     cmp -s /etc/apt/apt.conf.d/51ironroot-kubernetes <(printf '%s' '// Written by ironroot. The Kubernetes packages are also held (apt-mark);
   // this keeps unattended-upgrades from touching them even if a hold is lifted.
@@ -25,8 +25,13 @@ probe() {
 apply() {
   # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
   installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
-  if [ -n "$installed" ] && [ "$installed" != '1.34.2-1.1' ]; then
-    echo "worker-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.34.2: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+  if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
+    echo "worker-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+    exit 3
+  fi
+  binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
+  if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
+    echo "worker-1: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${binary#v}" >&2
     exit 3
   fi
   export DEBIAN_FRONTEND=noninteractive
@@ -35,23 +40,23 @@ apply() {
   if ! command -v curl >/dev/null || ! command -v gpg >/dev/null; then
     apt-get -o DPkg::Lock::Timeout=300 install -y curl gpg ca-certificates
   fi
-  if ! curl -fsSL --retry 2 --max-time 60 'https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key' -o "$work/Release.key" 2>"$work/curl.err"; then
-    echo "worker-1: cannot reach the Kubernetes package repository https://pkgs.k8s.io/core:/stable:/v1.34/deb/: $(tr '\n' ' ' <"$work/curl.err")(for hosts without internet access set cluster.offlineBundleDir)" >&2
+  if ! curl -fsSL --retry 2 --max-time 60 'https://pkgs.k8s.io/core:/stable:/v1.36/deb/Release.key' -o "$work/Release.key" 2>"$work/curl.err"; then
+    echo "worker-1: cannot reach the Kubernetes package repository https://pkgs.k8s.io/core:/stable:/v1.36/deb/: $(tr '\n' ' ' <"$work/curl.err")(for hosts without internet access set cluster.offlineBundleDir)" >&2
     exit 5
   fi
   gpg --batch --yes --dearmor -o "$work/keyring.gpg" "$work/Release.key"
   install -d -m 0755 /etc/apt/keyrings
   install -m 0644 "$work/keyring.gpg" /etc/apt/keyrings/kubernetes-apt-keyring.gpg
-  printf '%s\n' 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /' >"$work/kubernetes.list"
+  printf '%s\n' 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /' >"$work/kubernetes.list"
   install -m 0644 "$work/kubernetes.list" /etc/apt/sources.list.d/kubernetes.list
   if ! apt-get -o DPkg::Lock::Timeout=300 update -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/kubernetes.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 >"$work/update.log" 2>&1 ||
      grep -qE '^(W|E): ' "$work/update.log"; then
     rm -f /etc/apt/sources.list.d/kubernetes.list
-    echo "worker-1: apt cannot read the Kubernetes package repository https://pkgs.k8s.io/core:/stable:/v1.34/deb/ (source removed again, apt left as it was):" >&2
+    echo "worker-1: apt cannot read the Kubernetes package repository https://pkgs.k8s.io/core:/stable:/v1.36/deb/ (source removed again, apt left as it was):" >&2
     grep -E '^(W|E): ' "$work/update.log" >&2 || tail -n 5 "$work/update.log" >&2
     exit 5
   fi
-  apt-get -o DPkg::Lock::Timeout=300 install -y --allow-downgrades --allow-change-held-packages kubeadm=1.34.2-1.1 kubelet=1.34.2-1.1 kubectl=1.34.2-1.1
+  apt-get -o DPkg::Lock::Timeout=300 install -y --allow-downgrades --allow-change-held-packages kubeadm=1.36.3-1.1 kubelet=1.36.3-1.1 kubectl=1.36.3-1.1
   apt-mark hold kubeadm kubelet kubectl >/dev/null
   printf '%s' '// Written by ironroot. The Kubernetes packages are also held (apt-mark);
   // this keeps unattended-upgrades from touching them even if a hold is lifted.

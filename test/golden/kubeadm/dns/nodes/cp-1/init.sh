@@ -4,8 +4,13 @@ set -euo pipefail
 
 # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
 installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
-if [ -n "$installed" ] && [ "$installed" != '1.34.2-1.1' ]; then
-  echo "cp-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.34.2: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
+  echo "cp-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
+  exit 3
+fi
+binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
+if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
+  echo "cp-1: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${binary#v}" >&2
   exit 3
 fi
 if [ -f /etc/kubernetes/admin.conf ]; then
@@ -47,7 +52,7 @@ printf '%s\n' \
   'apiVersion: kubeadm.k8s.io/v1beta4' \
   'kind: ClusterConfiguration' \
   'clusterName: dns' \
-  'kubernetesVersion: v1.34.2' \
+  'kubernetesVersion: v1.36.3' \
   'controlPlaneEndpoint: api.example.org:443' \
   'networking:' \
   '  podSubnet: 10.244.0.0/16' \
