@@ -62,6 +62,8 @@ export const cluster = z
     calicoVersion: z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Calico release tag: use e.g. "v3.30.3"` })
       .default("v3.30.3")
       .describe("Pinned Calico release (the CNI, VXLAN mode: works without a shared layer 2, enforces NetworkPolicy). Default: `v3.30.3`."),
+    conntrackMaxPerCore: z.number().int().min(0).max(1_048_576, { error: "at most 1048576: nf_conntrack_max is this per CPU, and each entry costs kernel memory" }).default(32768)
+      .describe("kube-proxy's `conntrack.maxPerCore`: nf_conntrack_max becomes this times the CPUs (at least 131072). 0 leaves the host's limit as it is, for hosts whose kernel is not theirs to tune (system containers such as LXC). Default: 32768, kube-proxy's own."),
     offlineBundleDir: absolutePath.optional()
       .describe("Air-gapped mode: local folder of packages and images uploaded to each host instead of downloading. Default: none (online)."),
   })

@@ -205,5 +205,12 @@ test("every node is marked with its cluster's name before Kubernetes goes on it,
 test("kubelet.allowCgroupV1 writes failCgroupV1: false into the cluster's KubeletConfiguration, and only then", () => {
   const allowed = { ...ONE_CP, kubelet: { ...ONE_CP.kubelet, allowCgroupV1: true } };
   assert.match(plan(allowed).nodes[0].kubeadmConfig, /kind: KubeletConfiguration\ncgroupDriver: systemd\nfailCgroupV1: false\n/);
+  assert.match(plan(allowed).nodes[0].kubeadmConfig, /  ignorePreflightErrors:\n    - SystemVerification\n/);
   assert.doesNotMatch(plan(ONE_CP).nodes[0].kubeadmConfig, /failCgroupV1/);
+});
+
+test("cluster.conntrackMaxPerCore other than kube-proxy's default adds a KubeProxyConfiguration; the default adds none", () => {
+  const zero = stack("single", [{ name: "cp-1", address: "192.0.2.10", roles: ["control-plane", "worker"] }], { conntrackMaxPerCore: 0 });
+  assert.match(plan(zero).nodes[0].kubeadmConfig, /---\napiVersion: kubeproxy.config.k8s.io\/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n$/);
+  assert.doesNotMatch(plan(ONE_CP).nodes[0].kubeadmConfig, /KubeProxyConfiguration/);
 });

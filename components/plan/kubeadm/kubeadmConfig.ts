@@ -17,6 +17,9 @@ export const PLACEHOLDER = {
   caCertHash: "<runtime:caCertHash>",
 } as const;
 
+/** kube-proxy's default conntrack.maxPerCore. */
+export const KUBE_PROXY_MAX_PER_CORE = 32768;
+
 export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
 
 const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
@@ -45,6 +48,10 @@ function nodeRegistration(apiVersion: string, node: InventoryNode, inputs: Kubea
   if (node.isControlPlane && !node.roles.includes("worker")) taints.push({ ...CONTROL_PLANE_TAINT });
   for (const t of node.taints) taints.push(t.value === undefined ? { key: t.key, effect: t.effect } : { key: t.key, value: t.value, effect: t.effect });
   const reg: Record<string, unknown> = { name: node.name, criSocket: CRI_SOCKET, taints };
+  // kubeadm's SystemVerification fails on cgroup v1 from 1.35, and the
+  // kubelet's failCgroupV1: false is not enough on its own: kubeadm asks for
+  // the check to be skipped explicitly as well.
+  if (inputs.allowCgroupV1) reg.ignorePreflightErrors = ["SystemVerification"];
   const args: Record<string, string> = {};
   // The kubelet plan's reservations live in a drop-in file kubeadm never
   // rewrites; the kubelet only reads the directory when told to.
@@ -97,6 +104,11 @@ export function initConfig(node: InventoryNode, inputs: KubeadmInputs): string {
       // written only when the stack asks for it (kubelet.allowCgroupV1).
       ...(inputs.allowCgroupV1 ? { failCgroupV1: false } : {}),
     },
+    // Only when it differs from kube-proxy's default, so kubeadm's own
+    // KubeProxyConfiguration stays untouched otherwise.
+    ...(inputs.cluster.conntrackMaxPerCore === KUBE_PROXY_MAX_PER_CORE
+      ? []
+      : [{ apiVersion: "kubeproxy.config.k8s.io/v1alpha1", kind: "KubeProxyConfiguration", conntrack: { maxPerCore: inputs.cluster.conntrackMaxPerCore } }]),
   ]);
 }
 
