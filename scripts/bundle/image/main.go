@@ -5,7 +5,10 @@
 // binaries give the same image digest.
 //
 //	image --tag registry.k8s.io/pause:3.10.2 --out pause.tar \
-//	  [--entrypoint /pause] [--user 65535] /path/on/disk=/pause[:mode] ...
+//	  [--entrypoint /pause] [--user 65535] [--tree DIR] /path/on/disk=/pause[:mode] ...
+//
+// --tree DIR adds everything below DIR (folders, files, symlinks) at the
+// same place in the image, e.g. a userland extracted from Debian packages.
 package main
 
 import (
@@ -14,8 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +35,9 @@ import (
 type entry struct {
 	src, dst string
 	mode     int64
+	// link is a symlink's target; dir marks a folder.
+	link string
+	dir  bool
 }
 
 func main() {
@@ -37,8 +45,9 @@ func main() {
 	out := flag.String("out", "", "tarball to write")
 	entrypoint := flag.String("entrypoint", "", "entrypoint, words separated by spaces (none: the pod spec gives the command)")
 	user := flag.String("user", "", "user the image runs as (none: root)")
+	tree := flag.String("tree", "", "folder whose contents go into the image at the same paths")
 	flag.Parse()
-	if *tag == "" || *out == "" || flag.NArg() == 0 {
+	if *tag == "" || *out == "" || (flag.NArg() == 0 && *tree == "") {
 		fail("usage: image --tag REF --out FILE [--entrypoint CMD] [--user UID] SRC=DST[:MODE] ...")
 	}
 	var files []entry
@@ -55,7 +64,14 @@ func main() {
 			}
 			dst, mode = d, v
 		}
-		files = append(files, entry{src, dst, mode})
+		files = append(files, entry{src: src, dst: dst, mode: mode})
+	}
+	if *tree != "" {
+		found, err := walkTree(*tree)
+		if err != nil {
+			fail("--tree %s: %v", *tree, err)
+		}
+		files = append(files, found...)
 	}
 	layerBytes, err := layerTar(files)
 	if err != nil {
@@ -102,6 +118,9 @@ func layerTar(files []entry) ([]byte, error) {
 		for d := path.Dir(f.dst); d != "/"; d = path.Dir(d) {
 			dirs[d] = true
 		}
+		if f.dir {
+			dirs[f.dst] = true
+		}
 	}
 	type item struct {
 		name string
@@ -112,7 +131,9 @@ func layerTar(files []entry) ([]byte, error) {
 		items = append(items, item{strings.TrimPrefix(d, "/") + "/", nil})
 	}
 	for i := range files {
-		items = append(items, item{strings.TrimPrefix(files[i].dst, "/"), &files[i]})
+		if !files[i].dir {
+			items = append(items, item{strings.TrimPrefix(files[i].dst, "/"), &files[i]})
+		}
 	}
 	sort.Slice(items, func(a, b int) bool { return items[a].name < items[b].name })
 	var buf bytes.Buffer
@@ -120,6 +141,12 @@ func layerTar(files []entry) ([]byte, error) {
 	for _, it := range items {
 		if it.f == nil {
 			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: it.name, Mode: 0o755, Format: tar.FormatPAX}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if it.f.link != "" {
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: it.name, Linkname: it.f.link, Mode: 0o777, Format: tar.FormatPAX}); err != nil {
 				return nil, err
 			}
 			continue
@@ -139,6 +166,40 @@ func layerTar(files []entry) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// walkTree: every folder, regular file and symlink below root, as entries
+// at the same path in the image, with their modes.
+func walkTree(root string) ([]entry, error) {
+	var found []entry
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		dst := "/" + filepath.ToSlash(rel)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			found = append(found, entry{src: p, dst: dst, link: target})
+		case info.IsDir():
+			found = append(found, entry{dst: dst, dir: true})
+		case info.Mode().IsRegular():
+			found = append(found, entry{src: p, dst: dst, mode: int64(info.Mode().Perm())})
+		}
+		return nil
+	})
+	return found, err
 }
 
 func fail(format string, a ...any) {
