@@ -3,6 +3,7 @@
 // components/config/kubernetesReleases.ts, so the bundle and the config
 // check can never disagree. Used by scripts/bundle/build.
 import { DEFAULT_KUBERNETES_VERSION, kubernetesRelease } from "../../components/config/kubernetesReleases";
+import { FLANNEL_VERSION } from "../../components/plan/kubeadm/versions";
 
 const version = process.argv[2] ?? DEFAULT_KUBERNETES_VERSION;
 const release = kubernetesRelease(version);
@@ -17,5 +18,6 @@ const values: Record<string, string> = {
   ETCD_VERSION: release.etcdImageTag.replace(/-\d+$/, ""),
   COREDNS_VERSION: release.coreDnsVersion.replace(/^v/, ""),
   PAUSE_VERSION: release.pauseVersion,
+  FLANNEL_VERSION: FLANNEL_VERSION.replace(/^v/, ""),
 };
 for (const [k, v] of Object.entries(values)) console.log(`${k}=${v}`);

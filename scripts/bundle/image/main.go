@@ -9,6 +9,9 @@
 //
 // --tree DIR adds everything below DIR (folders, files, symlinks) at the
 // same place in the image, e.g. a userland extracted from Debian packages.
+// --low-ports PATH gives that file the capability to bind ports below 1024
+// (as `setcap cap_net_bind_service=+ep`), for a server that runs as a
+// non-root user, as upstream's CoreDNS image does.
 package main
 
 import (
@@ -46,6 +49,7 @@ func main() {
 	entrypoint := flag.String("entrypoint", "", "entrypoint, words separated by spaces (none: the pod spec gives the command)")
 	user := flag.String("user", "", "user the image runs as (none: root)")
 	tree := flag.String("tree", "", "folder whose contents go into the image at the same paths")
+	lowPorts := flag.String("low-ports", "", "file in the image that may bind ports below 1024 (file capability)")
 	flag.Parse()
 	if *tag == "" || *out == "" || (flag.NArg() == 0 && *tree == "") {
 		fail("usage: image --tag REF --out FILE [--entrypoint CMD] [--user UID] SRC=DST[:MODE] ...")
@@ -73,7 +77,7 @@ func main() {
 		}
 		files = append(files, found...)
 	}
-	layerBytes, err := layerTar(files)
+	layerBytes, err := layerTar(files, *lowPorts)
 	if err != nil {
 		fail("%v", err)
 	}
@@ -112,7 +116,7 @@ func main() {
 
 // layerTar: the files and every parent directory, in name order, owned by
 // root, with mtime zero.
-func layerTar(files []entry) ([]byte, error) {
+func layerTar(files []entry, lowPorts string) ([]byte, error) {
 	dirs := map[string]bool{}
 	for _, f := range files {
 		for d := path.Dir(f.dst); d != "/"; d = path.Dir(d) {
@@ -155,7 +159,11 @@ func layerTar(files []entry) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: it.name, Mode: it.f.mode, Size: int64(len(data)), Format: tar.FormatPAX}); err != nil {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: it.name, Mode: it.f.mode, Size: int64(len(data)), Format: tar.FormatPAX}
+		if it.f.dst == lowPorts {
+			hdr.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": netBindServiceCap}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, err
 		}
 		if _, err := tw.Write(data); err != nil {
@@ -167,6 +175,11 @@ func layerTar(files []entry) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// netBindServiceCap is the security.capability xattr of
+// `setcap cap_net_bind_service=+ep`: struct vfs_cap_data, revision 2 with
+// the effective bit, permitted = 1<<CAP_NET_BIND_SERVICE (10), little endian.
+const netBindServiceCap = "\x01\x00\x00\x02" + "\x00\x04\x00\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00"
 
 // walkTree: every folder, regular file and symlink below root, as entries
 // at the same path in the image, with their modes.
