@@ -59,6 +59,8 @@ export const cluster = z
       .describe(`Pod network. Each node gets a /${NODE_MASK_V4} of it, so it needs at least one /${NODE_MASK_V4} per host. Default: \`10.244.0.0/16\`.`),
     serviceCidr: cidrV4.default("10.96.0.0/12").describe("Service network. Default: `10.96.0.0/12`."),
     endpoint,
+    cni: z.enum(["calico", "flannel"]).default("calico")
+      .describe("The pod network. `calico` (VXLAN, NetworkPolicy); `flannel` (VXLAN, no NetworkPolicy), for air-gapped bundles from `scripts/bundle/build`, which can build flannel but not Calico. Default: `calico`."),
     calicoVersion: z.string().regex(/^v\d+\.\d+\.\d+$/, { error: (iss) => `${JSON.stringify(iss.input)} is not a Calico release tag: use e.g. "v3.30.3"` })
       .default("v3.30.3")
       .describe("Pinned Calico release (the CNI, VXLAN mode: works without a shared layer 2, enforces NetworkPolicy). Default: `v3.30.3`."),

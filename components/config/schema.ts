@@ -193,6 +193,12 @@ function crossFieldProblems(p: Parsed): string[] {
         `cluster.serviceCidr: "${p.cluster.serviceCidr}" overlaps cluster.podCidr "${p.cluster.podCidr}": choose two ranges that do not overlap`,
       );
     }
+    if (p.cluster.cni === "flannel" && !p.cluster.offlineBundleDir) {
+      out.push(
+        `cluster.cni: flannel comes from an air-gapped bundle (its CNI plugin is installed from the bundle): ` +
+          `set cluster.offlineBundleDir to a bundle from scripts/bundle/build, or use cni: calico`,
+      );
+    }
     // Counted from the hosts given, parsed or not: each becomes a node.
     out.push(...podCidrProblems(p.cluster.podCidr, p.hosts?.length ?? 0));
     for (const { h, i } of hosts) {

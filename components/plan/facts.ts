@@ -49,6 +49,8 @@ export interface HostFacts {
   portsInUse: PortFact[];
   /** Name of the ironroot cluster installed on this host (/etc/ironroot/cluster), if any. */
   installedCluster?: string;
+  /** The kubelet has joined a cluster (/etc/kubernetes/kubelet.conf exists). */
+  kubernetesMember?: boolean;
   /** The host's clock when the script ran, epoch ms. */
   clockMs: number;
 }
@@ -111,6 +113,7 @@ ss -Htlnp 2>/dev/null | awk '{n = split($4, a, ":"); print a[n]" "$0}' | while r
   esac
 done
 f cluster "$(cat ${CLUSTER_MARKER} 2>/dev/null || true)"
+f member "$(if test -f /etc/kubernetes/kubelet.conf; then echo yes; fi)"
 `;
 }
 
@@ -175,6 +178,7 @@ export function parseFacts(output: string): HostFacts {
       }),
     ),
     ...(cluster ? { installedCluster: cluster } : {}),
+    ...(one("member") === "yes" ? { kubernetesMember: true } : {}),
     clockMs: int("clock.ms", "host clock"),
   };
 }

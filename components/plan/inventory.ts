@@ -42,3 +42,16 @@ export function inventory(spec: StackSpec): InventoryNode[] {
     joinIndex,
   }));
 }
+
+/**
+ * The control plane that starts the cluster when none runs yet: the first
+ * control plane (config order) that the hosts report as a member already
+ * (an existing cluster wins), else the first control plane. Other nodes
+ * join whichever control plane answers, so this only matters on the very
+ * first `up`, and moving hosts around in the config never changes a node.
+ */
+export function initializer(nodes: InventoryNode[], isMember: (node: string) => boolean = () => false): string {
+  const cps = nodes.filter((n) => n.isControlPlane);
+  if (cps.length === 0) throw new Error("hosts: no control plane: the config check should have refused this");
+  return (cps.find((n) => isMember(n.name)) ?? cps[0]).name;
+}

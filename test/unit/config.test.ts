@@ -132,6 +132,8 @@ const BAD: [string, (c: Record<string, any>) => void, string[]][] = [
     ['cluster.serviceCidr: "10.96.0.0/33" is not an IPv4 CIDR: use e.g. "10.244.0.0/16"']],
   ["unpinned Kubernetes version", (c) => { c.cluster = { kubernetesVersion: "latest" }; },
     ['cluster.kubernetesVersion: "latest" is not a pinned Kubernetes version: use "1.<minor>.<patch>", e.g. "1.36.3"']],
+  ["flannel without a bundle", (c) => { c.cluster = { cni: "flannel" }; },
+    ["cluster.cni: flannel comes from an air-gapped bundle (its CNI plugin is installed from the bundle): set cluster.offlineBundleDir to a bundle from scripts/bundle/build, or use cni: calico"]],
   ["Kubernetes minor past its end of life", (c) => { c.cluster = { kubernetesVersion: "1.34.2" }; },
     ['cluster.kubernetesVersion: 1.34.2: Kubernetes 1.34 is not supported by ironroot (past its end of life, or not released): use one of 1.35.0-1.35.4, 1.36.0-1.36.3, 1.37.0-1.37.2, e.g. "1.36.3"']],
   ["Kubernetes minor not released", (c) => { c.cluster = { kubernetesVersion: "1.40.0" }; },

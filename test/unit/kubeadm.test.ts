@@ -214,3 +214,17 @@ test("cluster.conntrackMaxPerCore other than kube-proxy's default adds a KubePro
   assert.match(plan(zero).nodes[0].kubeadmConfig, /---\napiVersion: kubeproxy.config.k8s.io\/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n$/);
   assert.doesNotMatch(plan(ONE_CP).nodes[0].kubeadmConfig, /KubeProxyConfiguration/);
 });
+
+test("cluster.cni: flannel: every node gets flannel's CNI config step, the cni script applies ironroot's flannel manifest with the pod network, and it passes shellcheck", { skip: shellcheck ? false : "shellcheck is not installed" }, () => {
+  const spec = { ...ONE_CP, cluster: { ...ONE_CP.cluster, cni: "flannel" as const } };
+  const p = plan(spec);
+  const step = p.nodes[0].steps.find((s) => s.id === "kubeadm/cni-config");
+  assert.ok(step, "no kubeadm/cni-config step");
+  assert.match(step.apply, /10-flannel\.conflist/);
+  assert.match(p.cni, /"Network": "10\.244\.0\.0\/16"/);
+  assert.match(p.cni, /ghcr\.io\/flannel-io\/flannel:v0\.27\.4/);
+  assert.match(p.cni, /rollout status daemonset\/kube-flannel-ds/);
+  const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: p.cni, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout);
+  assert.ok(!plan(ONE_CP).nodes[0].steps.some((s) => s.id === "kubeadm/cni-config"), "calico nodes get no flannel step");
+});

@@ -17,7 +17,8 @@ export interface EndpointPlan {
 }
 
 export function endpointPlan(cluster: ClusterConfig, nodes: InventoryNode[]): EndpointPlan {
-  const cps = nodes.filter((n) => n.isControlPlane);
+  // By name, not config order: moving hosts around changes no node's files.
+  const cps = nodes.filter((n) => n.isControlPlane).sort((a, b) => a.name.localeCompare(b.name));
   const ep = cluster.endpoint;
   const base = ["127.0.0.1", "localhost", ...cps.map((n) => n.address)];
   switch (ep.mode) {

@@ -8,6 +8,7 @@ import type { InventoryNode } from "../inventory";
 import { stepScript, type HostStep } from "../step";
 import { offlinePackagesStep, remoteBundleDir, type BundleManifest } from "./bundle";
 import { endpointPlan, type EndpointPlan } from "./endpoint";
+import { flannelCniConfigStep } from "./flannel";
 import { initConfig, joinConfig } from "./kubeadmConfig";
 import { kubeVipManifest, KUBE_VIP_MANIFEST, needsSuperAdminDuringInit, ADMIN_CONF, SUPER_ADMIN_CONF } from "./kubeVip";
 import { haproxyConfig, localLoadBalancerStep } from "./localLoadBalancer";
@@ -49,8 +50,12 @@ export interface KubeadmNodePlan {
   steps: HostStep[];
   /** The kubeadm config this node uses (join configs with credential placeholders). */
   kubeadmConfig: string;
-  /** `kubeadm init` on the first control plane, `kubeadm join` elsewhere (credentials on stdin). */
+  /** `kubeadm init` on the first control plane, `kubeadm join` elsewhere (credentials on stdin): what render shows. */
   bootstrap: string;
+  /** On every control plane: `kubeadm init` for when this node is the one that starts a new cluster. */
+  init?: string;
+  /** On every node: `kubeadm join` (credentials on stdin), for when a cluster already runs. */
+  join: string;
   /** Run on the first control plane when this node leaves the config (not for the first one). */
   remove?: string;
   /** Run on the node itself after `remove`. */
@@ -72,7 +77,8 @@ export interface KubeadmClusterPlan {
 export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: KubeadmOptions = {}): KubeadmClusterPlan {
   const cluster = spec.cluster;
   const endpoint = endpointPlan(cluster, nodes);
-  const cps = nodes.filter((n) => n.isControlPlane);
+  // By name, not config order: moving hosts around changes no node's files.
+  const cps = nodes.filter((n) => n.isControlPlane).sort((a, b) => a.name.localeCompare(b.name));
   const first = nodes.find((n) => n.initializes)!;
   // One for the whole cluster: the config refuses control planes that differ.
   const etcdDataDir = cps[0]?.etcdDataDir ?? "/var/lib/etcd";
@@ -93,20 +99,28 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     const inputs = { cluster, endpoint, etcdDataDir, hasKubeletDropIn: configDirProblem(version) === undefined, allowCgroupV1: spec.kubelet.allowCgroupV1 };
     const files: PlacedFile[] = [];
     if (kubelet) files.push({ path: kubelet.path, content: kubelet.content, mode: "0644" });
-    const vipSwap = ep.mode === "vip" && node.initializes && needsSuperAdminDuringInit(version);
-    if (ep.mode === "vip" && node.isControlPlane) {
-      files.push({
-        path: KUBE_VIP_MANIFEST,
-        content: kubeVipManifest({ address: ep.address, interface: ep.interface, port: ep.port, tag: ep.kubeVipVersion, kubeconfig: vipSwap ? SUPER_ADMIN_CONF : ADMIN_CONF }),
-        mode: "0600",
-      });
-    }
     const steps: HostStep[] = [
       clusterMarkerStep(spec.cluster.name),
       opts.bundle ? offlinePackagesStep(opts.bundle, versionGuard(node.name, version), `${remoteBundleDir(version)}/.installed`) : onlinePackagesStep(node.name, version),
     ];
     if (lbStep) steps.push(lbStep);
+    if (cluster.cni === "flannel") steps.push(flannelCniConfigStep());
     const kubeadmConfig = node.initializes ? initConfig(node, inputs) : joinConfig(node, inputs);
+    // Which node starts the cluster is decided on the hosts (the first
+    // control plane that finds none running), so every control plane can.
+    const asInit = { ...node, initializes: true };
+    // kube-vip on 1.29+ uses super-admin.conf until init has made admin.conf work.
+    const swapIfInit = ep.mode === "vip" && needsSuperAdminDuringInit(version);
+    const vipFile = (kubeconfig: string): PlacedFile[] => ep.mode === "vip" && node.isControlPlane
+      ? [{ path: KUBE_VIP_MANIFEST, content: kubeVipManifest({ address: ep.address, interface: ep.interface, port: ep.port, tag: ep.kubeVipVersion, kubeconfig }), mode: "0600" }]
+      : [];
+    const initFiles = [...files, ...vipFile(swapIfInit ? SUPER_ADMIN_CONF : ADMIN_CONF)];
+    const joinFiles = [...files, ...vipFile(ADMIN_CONF)];
+    const joinNode = { ...node, initializes: false };
+    const join = joinScript({ node: joinNode, version, config: joinConfig(joinNode, inputs), files: joinFiles });
+    const init = node.isControlPlane
+      ? initScript({ node: asInit, version, config: initConfig(asInit, inputs), files: initFiles, kubeVipSwap: swapIfInit })
+      : undefined;
     return {
       name: node.name,
       address: node.address,
@@ -114,9 +128,9 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
       initializes: node.initializes,
       steps,
       kubeadmConfig,
-      bootstrap: node.initializes
-        ? initScript({ node, version, config: kubeadmConfig, files, kubeVipSwap: vipSwap })
-        : joinScript({ node, version, config: kubeadmConfig, files }),
+      bootstrap: node.initializes ? init! : join,
+      ...(init ? { init } : {}),
+      join,
       remove: node.initializes
         ? undefined
         : removeNodeScript({ node, runOn: first.name, drainTimeoutSeconds: spec.kubelet.rollout.drainTimeoutSeconds }),
@@ -129,13 +143,14 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     endpoint,
     kubernetesVersion: version,
     firstControlPlane: first.name,
-    credentials: credentialsScript(first),
+    credentials: credentialsScript(),
     cni: cniScript({
+      cni: cluster.cni,
       source: cniFile ? `${remoteBundleDir(version)}/${cniFile.path}` : calicoManifestUrl(cluster.calicoVersion),
       calicoVersion: cluster.calicoVersion,
       podCidr: cluster.podCidr,
     }),
-    waitReady: waitReadyScript(nodes.map((n) => n.name), opts.readyTimeoutSeconds ?? spec.kubelet.rollout.readyTimeoutSeconds),
+    waitReady: waitReadyScript(nodes.map((n) => n.name).sort(), opts.readyTimeoutSeconds ?? spec.kubelet.rollout.readyTimeoutSeconds),
     adminKubeconfig: adminKubeconfigScript(`https://${endpoint.controlPlaneEndpoint}`, endpoint.externalServer),
     nodes: nodePlans,
   };

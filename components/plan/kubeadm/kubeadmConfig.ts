@@ -3,12 +3,12 @@
 // every other node. Credentials appear only as placeholders; the join script
 // fills them in from stdin at run time.
 import { isIP } from "node:net";
-import YAML from "yaml";
 import type { ClusterConfig } from "../../config/cluster";
 import type { InventoryNode } from "../inventory";
 import type { EndpointPlan } from "./endpoint";
 import { CONFIG_DIR_ENABLEMENT } from "../kubelet/render";
 import { kubeadmApiVersion } from "./versions";
+import { toYamlDocs } from "./yamlDocs";
 
 /** Placeholders the join script replaces with the values read from stdin. */
 export const PLACEHOLDER = {
@@ -70,14 +70,11 @@ function localApiEndpoint(node: InventoryNode, port: number): Record<string, unk
   return isIP(node.address) ? { advertiseAddress: node.address, bindPort: port } : { bindPort: port };
 }
 
-function yamlDocs(docs: unknown[]): string {
-  return docs.map((d) => YAML.stringify(d, { lineWidth: 0, sortMapEntries: false })).join("---\n");
-}
 
 /** Init + Cluster + Kubelet configuration for the control plane that runs `kubeadm init`. */
 export function initConfig(node: InventoryNode, inputs: KubeadmInputs): string {
   const apiVersion = kubeadmApiVersion(inputs.cluster.kubernetesVersion);
-  return yamlDocs([
+  return toYamlDocs([
     {
       apiVersion,
       kind: "InitConfiguration",
@@ -133,5 +130,5 @@ export function joinConfig(node: InventoryNode, inputs: KubeadmInputs): string {
       certificateKey: PLACEHOLDER.certificateKey,
     };
   }
-  return yamlDocs([doc]);
+  return toYamlDocs([doc]);
 }

@@ -7,7 +7,8 @@ import { PLACEHOLDER } from "./kubeadmConfig";
 import { ADMIN_CONF, KUBE_VIP_MANIFEST, SUPER_ADMIN_CONF } from "./kubeVip";
 import { versionGuard } from "./packages";
 import { printfLines, q, writeFileAtomically } from "./shell";
-import { KUBEADM_DIR } from "./versions";
+import { flannelScriptBody } from "./flannel";
+import { FLANNEL_VERSION, KUBEADM_DIR } from "./versions";
 
 const HEAD = ["#!/usr/bin/env bash", "set -euo pipefail"];
 const KUBECTL = `kubectl --kubeconfig ${ADMIN_CONF}`;
@@ -69,8 +70,8 @@ export function initScript(opts: {
  * uploaded certificates after 2 h) as key=value lines on stdout. Run on the
  * first control plane; its output is a secret.
  */
-export function credentialsScript(node: InventoryNode): string {
-  return script(`${node.name}: fresh join credentials (stdout is secret)`, [
+export function credentialsScript(): string {
+  return script("fresh join credentials on a running control plane (stdout is secret)", [
     `export KUBECONFIG=${ADMIN_CONF}`,
     `token=$(kubeadm token create --ttl 1h --description "ironroot join")`,
     // upload-certs re-encrypts the control-plane certificates under a new key
@@ -120,7 +121,13 @@ export function joinScript(opts: { node: InventoryNode; version: string; config:
 }
 
 /** Install the CNI (Calico, VXLAN) unless the pinned release already runs. */
-export function cniScript(opts: { source: string; calicoVersion: string; podCidr: string }): string {
+/** The pod network, installed on the first control plane: Calico or flannel (cluster.cni). */
+export function cniScript(opts: { cni: "calico" | "flannel"; source: string; calicoVersion: string; podCidr: string }): string {
+  if (opts.cni === "flannel") return script(`flannel ${FLANNEL_VERSION} (VXLAN) as the CNI`, [`export KUBECONFIG=${ADMIN_CONF}`, ...flannelScriptBody(opts.podCidr)]);
+  return calicoScript(opts);
+}
+
+function calicoScript(opts: { source: string; calicoVersion: string; podCidr: string }): string {
   return script(`Calico ${opts.calicoVersion} (VXLAN) as the CNI`, [
     `export KUBECONFIG=${ADMIN_CONF}`,
     `running=$(kubectl -n kube-system get daemonset calico-node -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null || true)`,

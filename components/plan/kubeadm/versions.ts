@@ -41,3 +41,11 @@ export function kubeVipImage(tag: string): string {
 /** Where ironroot keeps its kubeadm inputs on each host. */
 export const KUBEADM_DIR = "/etc/kubernetes/ironroot";
 export const BUNDLE_DIR = "/var/lib/ironroot/bundle";
+
+/**
+ * flannel (cluster.cni: flannel), as scripts/bundle/build builds it. Not
+ * v0.28: its tencentcloud backend needs SDK modules the Go module proxy
+ * refuses (403), and flannel builds every backend in.
+ */
+export const FLANNEL_VERSION = "v0.27.4";
+export const FLANNEL_IMAGE = `ghcr.io/flannel-io/flannel:${FLANNEL_VERSION}`;

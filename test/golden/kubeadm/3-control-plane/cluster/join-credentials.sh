@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cp-1: fresh join credentials (stdout is secret)
+# fresh join credentials on a running control plane (stdout is secret)
 set -euo pipefail
 
 export KUBECONFIG=/etc/kubernetes/admin.conf
