@@ -1,7 +1,6 @@
 // The Pulumi program: stack config -> schema -> host facts and preflight ->
 // plan -> components. Preflight runs before any resource is registered, so a
 // host that fails it stops the run before any host is changed.
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../components/config/errors";
 import { rawConfigFromEngine } from "../components/config/load";
@@ -10,9 +9,7 @@ import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
 import { hostFacts, pendingSteps, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
 import { buildStack, stackPlan } from "../components/pulumi/program";
-import type { CommandAuth } from "../components/pulumi/remoteCommand";
 import { readLocalBundle } from "../components/ssh/offlineBundle";
-import { expandHome } from "../components/ssh/executor";
 
 export = async () => {
   try {
@@ -30,11 +27,6 @@ async function program() {
   const spec = parseStack(pulumi.getStack(), rawConfigFromEngine(pulumi.runtime.allConfig()));
   const config = new pulumi.Config("ironroot");
   const secretKey = await sshPrivateKeyFromConfig();
-  let ssh: CommandAuth;
-  if (secretKey !== undefined) ssh = { privateKey: config.requireSecret("sshPrivateKey") };
-  else if (spec.ssh.privateKeyPath) ssh = { privateKey: pulumi.secret(readFileSync(expandHome(spec.ssh.privateKeyPath), "utf8")) };
-  else if (process.env.SSH_AUTH_SOCK) ssh = { agentSocketPath: process.env.SSH_AUTH_SOCK };
-  else throw new pulumi.RunError("ssh.agent: true, but SSH_AUTH_SOCK is not set: start an agent (`eval $(ssh-agent)`, `ssh-add`) or use ssh.privateKeyPath");
 
   const bundle = spec.cluster.offlineBundleDir
     ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
@@ -52,7 +44,6 @@ async function program() {
     facts,
     plan,
     pendingPrep,
-    ssh,
     deployKey: config.getSecret("deployKey"),
     sealingKey: config.getSecret("sealingKey"),
     planInputs,

@@ -3,6 +3,7 @@ import type { StackSpec } from "../config/schema";
 import type { HostFacts } from "../plan/facts";
 import type { Plan } from "../plan";
 import type { BundleManifest } from "../plan/kubeadm/bundle";
+import { initializer, inventory } from "../plan/inventory";
 import { keylessTarget } from "../ssh/executor";
 import { GitOps } from "./GitOps";
 import type { HostAddress } from "../ssh/types";
@@ -11,7 +12,6 @@ import { KubeletRollout } from "./KubeletRollout";
 import { KubernetesCluster } from "./KubernetesCluster";
 import { Node } from "./Node";
 import { OfflineBundle } from "./OfflineBundleProvider";
-import type { CommandAuth } from "./remoteCommand";
 
 export interface ClusterArgs {
   /** The validated stack config. Required. */
@@ -20,8 +20,6 @@ export interface ClusterArgs {
   plan: Plan;
   /** Host facts by node name, from start-up (`hostFacts`). Default: none. */
   facts?: Record<string, HostFacts>;
-  /** SSH credentials for the Kubernetes layer's remote commands: key text (kept secret) or an agent socket. Required. */
-  ssh: CommandAuth;
   /** The `deployKey` secret, for SSH repository URLs. Default: none. */
   deployKey?: pulumi.Input<string>;
   /** The `sealingKey` secret to restore. Default: none (generated on the first build). */
@@ -103,7 +101,10 @@ export class Cluster extends pulumi.ComponentResource {
       {
         plan: plan.cluster.kubeadm,
         hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, keyless(h.name)])),
-        auth: args.ssh,
+        // An existing cluster wins: the first control plane the hosts report
+        // as a member; on a new cluster, the first control plane.
+        initializer: initializer(inventory(spec), (n) => args.facts?.[n]?.kubernetesMember === true),
+        virt: Object.fromEntries(plan.nodes.map((n) => [n.name, args.facts?.[n.name]?.virt])),
         // A node's Kubernetes goes on only after its disk passed the gate,
         // its kubelet file is in place and (air-gapped) its bundle is there.
         gates: Object.fromEntries(plan.nodes.map((n, i) => [
@@ -120,11 +121,10 @@ export class Cluster extends pulumi.ComponentResource {
     this.etcdSnapshots = plan.nodes
       .filter((n) => n.etcdSnapshot.length > 0)
       .map((n) => {
-        const joined = kubernetes.commands[n.initializes ? `${n.name}-kubeadm-init` : `${n.name}-kubeadm-join`];
         return new HostPrep(
           `${n.name}-etcd-snapshots`,
           { node: n.name, target: keyless(n.name), steps: n.etcdSnapshot, virt: args.facts?.[n.name]?.virt },
-          { parent: this, dependsOn: joined ? [joined] : [kubernetes] },
+          { parent: this, dependsOn: [kubernetes.members[n.name]] },
         );
       });
 

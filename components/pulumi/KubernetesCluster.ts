@@ -1,135 +1,106 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeadmClusterPlan, KubeadmNodePlan } from "../plan/kubeadm";
-import { shellQuote as quote } from "../plan/shell";
-import { stepScript } from "../plan/step";
 import type { HostAddress } from "../ssh/types";
-import { commandConnection, commandText, type CommandAuth } from "./remoteCommand";
+import { ClusterReady } from "./ClusterReadyProvider";
+import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";
 
 export interface KubernetesClusterArgs {
   /** The kubeadm slice of the plan (`plan.cluster.kubeadm`). Required. */
   plan: KubeadmClusterPlan;
-  /** SSH reach of every node in the plan, by node name (`keylessTarget`; its bastion, timeouts and retries apply). Required. */
+  /** SSH reach of every node in the plan, by node name (`keylessTarget`). Required. */
   hosts: Record<string, HostAddress>;
-  /** The SSH key text (kept secret) or the agent socket the commands authenticate with. Required. */
-  auth: CommandAuth;
+  /** The control plane that starts the cluster if none runs (`initializer` in plan/inventory.ts, from the hosts' facts). Required. */
+  initializer: string;
+  /** `systemd-detect-virt` per node, from the facts. Default: asked on the host when a step needs it. */
+  virt?: Record<string, string | undefined>;
   /**
    * Per node name, resources that must finish before Kubernetes goes on that
-   * node (disk benchmark gate, kubelet configuration). All of them also come
-   * before `kubeadm init`. Default: none.
+   * node (disk benchmark gate, kubelet configuration, offline bundle). All of
+   * them also come before the initializer starts the cluster. Default: none.
    */
   gates?: Record<string, pulumi.Resource[]>;
 }
 
-type CommandArgs = Omit<command.remote.CommandArgs, "connection">;
-
-/** kubeadm on every node: packages, endpoint, init, joins, CNI, readiness. */
+/**
+ * kubeadm on every node, one resource per node named by the node
+ * (`<node>-kubernetes`), then the pod network and readiness
+ * (`<name>-ready`). The initializer goes first; the other control planes
+ * join one at a time (etcd grows one member at a time and must reach quorum
+ * again); workers join after them.
+ */
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The admin kubeconfig, server reachable from the machine running Pulumi. Secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** Fresh join credentials (token, certificate key, CA hash). Secret. */
-  readonly joinCredentials: pulumi.Output<string>;
   readonly endpoint: string;
   readonly nodes: { name: string; roles: string[] }[];
-  /** Every remote command, by resource name (for tests and dependents). */
-  readonly commands: Record<string, command.remote.Command> = {};
+  /** Each node's install and membership, by node name. */
+  readonly members: Record<string, KubernetesNode> = {};
+  readonly ready: ClusterReady;
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:k8s:KubernetesCluster", name, {}, opts);
     const { plan } = args;
-    const gates = (n: string) => args.gates?.[n] ?? [];
-    const allGates = Object.values(args.gates ?? {}).flat();
-
-    const run = (resName: string, node: string, a: CommandArgs, dependsOn: pulumi.Resource[], secretOutput = false) => {
+    const reach = (node: string): HostAddress => {
       const h = args.hosts[node];
       if (!h) throw new Error(`${node}: KubernetesCluster: no SSH settings for this node: pass it in args.hosts`);
-      const wrap = (s: string | undefined) => (s === undefined ? undefined : commandText(h, s));
-      const full: command.remote.CommandArgs = {
-        ...a,
-        create: wrap(a.create as string | undefined),
-        delete: wrap(a.delete as string | undefined),
-        connection: commandConnection(h, args.auth),
-      };
-      const cmd = new command.remote.Command(resName, full, {
-        parent: this,
-        dependsOn,
-        ...(secretOutput ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
-      });
-      this.commands[resName] = cmd;
-      return cmd;
+      return h;
     };
+    const gates = (n: string) => args.gates?.[n] ?? [];
+    const cps = plan.nodes.filter((n) => n.isControlPlane);
+    if (!cps.some((n) => n.name === args.initializer)) throw new Error(`KubernetesCluster: initializer ${args.initializer} is not a control plane of the plan`);
+    const controlPlanes = cps.map((n) => reach(n.name));
+    for (const n of plan.nodes) reach(n.name);
+    const order = [
+      ...cps.filter((n) => n.name === args.initializer),
+      ...cps.filter((n) => n.name !== args.initializer),
+      ...plan.nodes.filter((n) => !n.isControlPlane),
+    ];
 
-    const first = plan.nodes.find((n) => n.initializes)!;
-    const prepared: Record<string, command.remote.Command> = {};
-    for (const n of plan.nodes) {
-      prepared[n.name] = run(`${n.name}-k8s-prepare`, n.name, { create: prepareScript(n), logging: "stdoutAndStderr" }, gates(n.name));
+    let previousControlPlane: pulumi.Resource | undefined;
+    const controlPlaneMembers: pulumi.Resource[] = [];
+    for (const n of order) {
+      const dependsOn = n.name === args.initializer
+        ? Object.values(args.gates ?? {}).flat()
+        : n.isControlPlane ? [...gates(n.name), previousControlPlane!] : [...gates(n.name), ...controlPlaneMembers];
+      const member = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn });
+      this.members[n.name] = member;
+      if (n.isControlPlane) {
+        previousControlPlane = member;
+        controlPlaneMembers.push(member);
+      }
     }
 
-    // Every node's gates and preparation before init: a cluster must not
-    // start on a control plane whose disk failed the benchmark.
-    const init = run(`${first.name}-kubeadm-init`, first.name,
-      { create: first.bootstrap, delete: first.reset, logging: "none" },
-      [...allGates, ...Object.values(prepared)]);
-    const cni = run(`${name}-cni`, first.name, { create: plan.cni, logging: "stdoutAndStderr" }, [init]);
-
-    const joiners = plan.nodes.filter((n) => !n.initializes);
-    // Credentials expire; new ones are made whenever the set of joining
-    // nodes changes (a host added), which is exactly when they are needed.
-    const credentials = run(`${name}-join-credentials`, first.name,
-      { create: plan.credentials, logging: "none", triggers: joiners.map((n) => n.name) }, [init, cni], true);
-    this.joinCredentials = pulumi.secret(credentials.stdout);
-
-    const joined: command.remote.Command[] = [init];
-    let previousControlPlane: pulumi.Resource = init;
-    const controlPlaneJoins: pulumi.Resource[] = [];
-    for (const n of joiners.filter((x) => x.isControlPlane)) {
-      // One at a time: etcd grows by one member and must reach quorum again.
-      const j = this.join(run, n, credentials, [prepared[n.name], credentials, previousControlPlane]);
-      previousControlPlane = j;
-      controlPlaneJoins.push(j);
-      joined.push(j);
-    }
-    for (const n of joiners.filter((x) => !x.isControlPlane)) {
-      joined.push(this.join(run, n, credentials, [prepared[n.name], credentials, init, ...controlPlaneJoins]));
-    }
-    // Removal: when a node leaves the config, its membership command is
-    // deleted first (drain, delete, etcd member removal on the first control
-    // plane), then its join command (kubeadm reset on the node itself).
-    for (const n of joiners) {
-      run(`${n.name}-membership`, first.name, { create: `echo ${n.name} is a member`, delete: n.remove!, logging: "stdoutAndStderr" },
-        [this.commands[`${n.name}-kubeadm-join`]]);
-    }
-
-    const ready = run(`${name}-nodes-ready`, first.name,
-      { create: plan.waitReady, triggers: plan.nodes.map((n) => n.name), logging: "stdoutAndStderr" }, joined);
-    const kubeconfig = run(`${name}-admin-kubeconfig`, first.name, { create: plan.adminKubeconfig, logging: "none" }, [ready], true);
-    this.kubeconfig = pulumi.secret(kubeconfig.stdout);
+    this.ready = new ClusterReady(`${name}-ready`, {
+      controlPlanes,
+      cni: plan.cni,
+      waitReady: plan.waitReady,
+      adminKubeconfig: plan.adminKubeconfig,
+      nodes: plan.nodes.map((n) => n.name),
+    }, { parent: this, dependsOn: Object.values(this.members) });
+    this.kubeconfig = pulumi.secret(this.ready.kubeconfig);
     this.endpoint = plan.endpoint.externalServer;
-    this.nodes = plan.nodes.map((n) => ({
-      name: n.name,
-      roles: n.isControlPlane ? (n.initializes ? ["control-plane", "init"] : ["control-plane"]) : ["worker"],
-    }));
+    this.nodes = plan.nodes.map((n) => ({ name: n.name, roles: n.isControlPlane ? ["control-plane"] : ["worker"] }));
     this.registerOutputs({ kubeconfig: this.kubeconfig, endpoint: this.endpoint, nodes: this.nodes });
   }
-
-  private join(
-    run: (resName: string, node: string, a: CommandArgs, dependsOn: pulumi.Resource[]) => command.remote.Command,
-    n: KubeadmNodePlan,
-    credentials: command.remote.Command,
-    dependsOn: pulumi.Resource[],
-  ): command.remote.Command {
-    return run(`${n.name}-kubeadm-join`, n.name, {
-      create: n.bootstrap,
-      delete: n.reset,
-      // Credentials on stdin, never in the command line.
-      stdin: pulumi.secret(credentials.stdout),
-      logging: "none",
-    }, dependsOn);
-  }
 }
 
-/** The node's idempotent steps (packages, local load balancer) as one script. */
-function prepareScript(n: KubeadmNodePlan): string {
-  return n.steps.map((s) => `bash -c ${quote(stepScript(s))}`).join(" &&\n");
+/** One node's resource inputs: a pure function of the plan, so tests can compare two configs. */
+export function memberInputs(
+  plan: KubeadmClusterPlan,
+  n: KubeadmNodePlan,
+  args: Pick<KubernetesClusterArgs, "hosts" | "initializer" | "virt">,
+  controlPlanes: HostAddress[],
+): KubernetesNodeState {
+  return {
+    node: n.name,
+    target: args.hosts[n.name],
+    isControlPlane: n.isControlPlane,
+    steps: n.steps,
+    ...(n.init ? { init: n.init } : {}),
+    join: n.join,
+    credentials: plan.credentials,
+    controlPlanes,
+    initializer: args.initializer,
+    ...(args.virt?.[n.name] ? { virt: args.virt[n.name] } : {}),
+  };
 }
-

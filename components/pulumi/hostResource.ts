@@ -21,7 +21,7 @@ import { session } from "../ssh/executor";
 import { withCredentials, type HostAddress, type HostSession } from "../ssh/types";
 
 /** Every kind of dynamic resource ironroot has; the type token is `pulumi-nodejs:dynamic/ironroot:<kind>`. */
-export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey";
+export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady";
 
 /** Type tokens earlier releases used, so existing stacks adopt the new names without a replace. */
 const FORMER_MODULE: Partial<Record<ProviderKind, string>> = {

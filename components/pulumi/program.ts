@@ -6,12 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/schema";
 import { buildPlan, type Plan, type PlanInputs } from "../plan";
 import type { HostFacts } from "../plan/facts";
-import { Cluster, type ClusterArgs } from "./Cluster";
+import { Cluster } from "./Cluster";
 
 export interface StackInputs {
   spec: StackSpec;
   facts: Record<string, HostFacts>;
-  ssh: ClusterArgs["ssh"];
   deployKey?: pulumi.Input<string>;
   sealingKey?: pulumi.Input<string>;
   /** Extra plan inputs; `kubeadm.bundle` (air-gapped mode) is also what each node's OfflineBundle uploads. Default: none. */
@@ -34,7 +33,6 @@ export function buildStack(inputs: StackInputs) {
     spec,
     plan,
     facts,
-    ssh: inputs.ssh,
     deployKey: inputs.deployKey,
     sealingKey: inputs.sealingKey,
     offlineBundle: inputs.planInputs?.kubeadm?.bundle,

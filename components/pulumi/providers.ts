@@ -8,7 +8,9 @@ import { sshCredentials, type SshCredentials } from "../config/ssh";
 import { HostError } from "../ssh/types";
 import { diskBenchmarkProvider } from "./DiskBenchmarkProvider";
 import type { ProviderFactory, ProviderKind } from "./hostResource";
+import { clusterReadyProvider } from "./ClusterReadyProvider";
 import { hostPrepProvider } from "./HostPrepProvider";
+import { kubernetesNodeProvider } from "./KubernetesNodeProvider";
 import { kubeletConfigProvider } from "./KubeletConfigProvider";
 import { offlineBundleProvider } from "./OfflineBundleProvider";
 import { sealingKeyProvider } from "./SealingKeyProvider";
@@ -19,6 +21,8 @@ const FACTORIES: Record<ProviderKind, ProviderFactory> = {
   KubeletConfig: kubeletConfigProvider,
   OfflineBundle: offlineBundleProvider,
   SealingKey: sealingKeyProvider,
+  KubernetesNode: kubernetesNodeProvider,
+  ClusterReady: clusterReadyProvider,
 };
 
 let credentials: () => SshCredentials = () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { test } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
+
 import { registered, settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
 import { parseFacts } from "../../components/plan/facts";
@@ -16,7 +16,6 @@ const labFacts = parseFacts(readFileSync(resolve(__dirname, "../fixtures/facts/l
 const { outputs } = buildStack({
   spec,
   facts: Object.fromEntries(spec.hosts.map((h) => [h.name, labFacts])),
-  ssh: { privateKey: pulumi.secret("test-key-not-real") },
 });
 
 test("layers: hosts registers preparation, disk gates and kubelet files only", async () => {

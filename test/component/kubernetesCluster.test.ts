@@ -3,11 +3,10 @@ import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, registered, settle } from "../support/mocks";
 import { parseStack } from "../../components/config/schema";
-import { inventory } from "../../components/plan/inventory";
+import { initializer, inventory } from "../../components/plan/inventory";
 import { planKubeadm } from "../../components/plan/kubeadm";
-import { KubernetesCluster } from "../../components/pulumi/KubernetesCluster";
-import { commandConnection } from "../../components/pulumi/remoteCommand";
-import { wrapCommand } from "../../components/ssh/command";
+import { KubernetesCluster, memberInputs } from "../../components/pulumi/KubernetesCluster";
+import { nodeChanges } from "../../components/pulumi/KubernetesNodeProvider";
 import { keylessTarget } from "../../components/ssh/executor";
 
 // The mock monitor does not pass dependencies or secret-output options to
@@ -51,104 +50,82 @@ class Gate extends pulumi.CustomResource {
 }
 const gates = Object.fromEntries(nodes.map((n) => [n.name, [new Gate(`${n.name}-disk-gate`), new Gate(`${n.name}-kubelet`)]]));
 const plan = planKubeadm(spec, nodes);
-const cluster = new KubernetesCluster("ha", { plan, hosts, auth: { privateKey: "PRIVATE-KEY-TEXT" }, gates });
+const cluster = new KubernetesCluster("ha", { plan, hosts, initializer: initializer(nodes), gates });
 
-const commands = () => registered.filter((r) => r.type === "command:remote:Command");
+const members = () => registered.filter((r) => r.type === "pulumi-nodejs:dynamic/ironroot:KubernetesNode");
 const dependsOn = (name: string) => deps.get(name) ?? [];
 
-test("one component of type ironroot:k8s:KubernetesCluster with the expected commands", async () => {
+test("one resource per node, named by the node, and one for the pod network and readiness", async () => {
   await settle();
   assert.equal(registered.filter((r) => r.type === "ironroot:k8s:KubernetesCluster").length, 1);
-  assert.deepEqual(commands().map((c) => c.name).sort(), [
-    "cp-1-k8s-prepare", "cp-1-kubeadm-init", "cp-2-k8s-prepare", "cp-2-kubeadm-join", "cp-2-membership",
-    "cp-3-k8s-prepare", "cp-3-kubeadm-join", "cp-3-membership", "ha-admin-kubeconfig", "ha-cni",
-    "ha-join-credentials", "ha-nodes-ready", "worker-1-k8s-prepare", "worker-1-kubeadm-join", "worker-1-membership",
-  ]);
+  assert.deepEqual(members().map((c) => c.name).sort(), ["cp-1-kubernetes", "cp-2-kubernetes", "cp-3-kubernetes", "worker-1-kubernetes"]);
+  assert.deepEqual(registered.filter((r) => r.type === "pulumi-nodejs:dynamic/ironroot:ClusterReady").map((r) => r.name), ["ha-ready"]);
+  assert.equal(registered.some((r) => r.type.startsWith("command:")), false, "no @pulumi/command resources");
 });
 
-test("every connection pins the host's key and uses the configured user", async () => {
+test("each node's resource reaches its own host, pinned, with no credential in its inputs", async () => {
   await settle();
-  for (const c of commands()) {
-    // The whole connection is a secret because it carries the private key.
-    assert.ok(isWrappedSecret(c.inputs.connection), `${c.name}: connection is secret`);
-    const conn = unwrap(c.inputs.connection) as Record<string, unknown>;
-    // A node's own steps run on it; cluster-wide steps on a control plane.
-    const onHost = spec.hosts.find((h) => /-(k8s-prepare|kubeadm-init|kubeadm-join)$/.test(c.name) && c.name.startsWith(`${h.name}-`));
-    if (onHost) assert.equal(conn.hostKey, onHost.hostKey, `${c.name}: connection.hostKey`);
-    else assert.ok(KEYS.includes(String(conn.hostKey)), `${c.name}: connection.hostKey`);
-    assert.equal(conn.user, "ironroot", c.name);
-    assert.match(String(c.inputs.create), /^sudo -n -- env LC_ALL=C timeout --kill-after=5 900 bash -c /, `${c.name}: non-root user runs through sudo -n`);
-    // The stack's ssh settings bound the dialling, as they bound the executor's.
-    assert.equal(conn.dialErrorLimit, 4, c.name);
-    assert.equal(conn.perDialTimeout, 10, c.name);
+  for (const m of members()) {
+    const h = spec.hosts.find((x) => `${x.name}-kubernetes` === m.name)!;
+    const target = m.inputs.target as Record<string, unknown>;
+    assert.equal(target.hostKey, h.hostKey, m.name);
+    assert.equal(target.user, "ironroot", m.name);
+    for (const k of ["privateKey", "privateKeyPath", "agent"]) assert.equal(k in target, false, `${m.name}: target.${k}`);
+    const { __provider: _stub, ...inputs } = m.inputs as Record<string, unknown>;
+    // A bootstrap token has the shape [a-z0-9]{6}.[a-z0-9]{16}; a key, a PEM header.
+    assert.doesNotMatch(JSON.stringify(inputs), /\b[a-z0-9]{6}\.[a-z0-9]{16}\b|PRIVATE KEY/, `${m.name}: no credential value in the inputs`);
+    assert.deepEqual(Object.keys(inputs).filter((k) => /token|certificateKey|privateKey|kubeconfig/i.test(k)), [], m.name);
   }
-  // Byte for byte what the executor would send for the same script.
-  const init = commands().find((c) => c.name === "cp-1-kubeadm-init")!;
-  assert.equal(init.inputs.create, wrapCommand(plan.nodes.find((n) => n.initializes)!.bootstrap, { sudo: true, timeoutSeconds: 900 }));
 });
 
-test("agent auth: the socket reaches @pulumi/command as agentSocketPath (its field), with no key", () => {
-  const conn = commandConnection(hosts["cp-1"], { agentSocketPath: "/run/user/0/ssh-agent.sock" });
-  assert.equal(conn.agentSocketPath, "/run/user/0/ssh-agent.sock");
-  assert.equal("privateKey" in conn, false);
-  assert.equal("agentSocket" in conn, false);
-  assert.equal(conn.hostKey, KEYS[0]);
-});
-
-test("ordering: every gate before init; first control plane, then the others one by one, then workers", async () => {
+test("ordering: every gate before the initializer; control planes one by one; workers after all of them; readiness last", async () => {
   await settle();
-  const init = dependsOn("cp-1-kubeadm-init");
+  const init = dependsOn("cp-1-kubernetes");
   for (const n of nodes) {
-    assert.ok(init.includes(`${n.name}-disk-gate`) && init.includes(`${n.name}-kubelet`), `init waits for ${n.name}'s gates`);
-    assert.ok(dependsOn(`${n.name}-k8s-prepare`).includes(`${n.name}-disk-gate`), `${n.name} prepares only after its gate`);
+    assert.ok(init.includes(`${n.name}-disk-gate`) && init.includes(`${n.name}-kubelet`), `the initializer waits for ${n.name}'s gates`);
+    assert.ok(dependsOn(`${n.name}-kubernetes`).includes(`${n.name}-disk-gate`), `${n.name} goes on only after its gate`);
   }
-  assert.ok(dependsOn("cp-2-kubeadm-join").includes("cp-1-kubeadm-init"));
-  assert.ok(dependsOn("cp-3-kubeadm-join").includes("cp-2-kubeadm-join"), "control planes join one at a time");
-  for (const cp of ["cp-1-kubeadm-init", "cp-2-kubeadm-join", "cp-3-kubeadm-join"]) {
-    assert.ok(dependsOn("worker-1-kubeadm-join").includes(cp), `worker waits for ${cp}`);
-  }
-  assert.ok(dependsOn("ha-join-credentials").includes("cp-1-kubeadm-init"));
-  assert.ok(dependsOn("ha-nodes-ready").includes("worker-1-kubeadm-join"));
-  assert.ok(dependsOn("ha-admin-kubeconfig").includes("ha-nodes-ready"));
-  // membership (drain/delete/etcd removal) depends on the join, so on removal
-  // it is deleted first and the node's own reset runs last.
-  assert.ok(dependsOn("cp-2-membership").includes("cp-2-kubeadm-join"));
+  assert.ok(dependsOn("cp-2-kubernetes").includes("cp-1-kubernetes"));
+  assert.ok(dependsOn("cp-3-kubernetes").includes("cp-2-kubernetes"), "control planes join one at a time");
+  for (const cp of ["cp-1-kubernetes", "cp-2-kubernetes", "cp-3-kubernetes"]) assert.ok(dependsOn("worker-1-kubernetes").includes(cp), `worker waits for ${cp}`);
+  for (const m of members()) assert.ok(dependsOn("ha-ready").includes(m.name), `readiness waits for ${m.name}`);
 });
 
-test("secrets: kubeconfig, join credentials, their stdin and the private key are secret", async () => {
+test("secrets: the kubeconfig output is secret", async () => {
   await settle();
   assert.equal(await isSecret(cluster.kubeconfig), true);
-  assert.equal(await isSecret(cluster.joinCredentials), true);
-  // @pulumi/command adds "connection" itself (it holds the private key).
-  assert.deepEqual(secretOutputs.get("ha-join-credentials"), ["stdout", "stderr", "connection"]);
-  assert.deepEqual(secretOutputs.get("ha-admin-kubeconfig"), ["stdout", "stderr", "connection"]);
-  const join = commands().find((c) => c.name === "cp-2-kubeadm-join")!;
-  assert.ok(isWrappedSecret(join.inputs.connection), "the private key reaches the provider only inside a secret");
-  assert.ok(isWrappedSecret(join.inputs.stdin), "join stdin is a secret");
-  assert.doesNotMatch(String(join.inputs.create), /--token|--certificate-key|--discovery-token-ca-cert-hash/, "no credentials in the command line");
+  assert.deepEqual(secretOutputs.get("ha-ready"), ["kubeconfig"]);
 });
 
-test("commands whose output may carry secrets ask for no logging", async () => {
-  await settle();
-  for (const name of ["cp-1-kubeadm-init", "cp-2-kubeadm-join", "ha-join-credentials", "ha-admin-kubeconfig"]) {
-    assert.equal(commands().find((c) => c.name === name)!.inputs.logging, "none", name);
+test("reordering hosts changes no node: same resource names, no input that differs, the existing initializer kept", () => {
+  const reordered = parseStack("ha", {
+    ssh: { privateKeyPath: "/root/.ssh/id_ed25519", user: "ironroot" },
+    hosts: [spec.hosts[3], spec.hosts[2], spec.hosts[0], spec.hosts[1]].map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles })),
+    gitops: { repoUrl: "https://git.example.org/cluster.git" },
+  });
+  const nodesB = inventory(reordered);
+  const planB = planKubeadm(reordered, nodesB);
+  // The running cluster was started by cp-1: the hosts say so, config order does not matter.
+  const initB = initializer(nodesB, (n) => n === "cp-1" || n === "cp-2");
+  assert.equal(initB, "cp-1", "an existing member wins over config order (cp-3 is first in the new order)");
+  const cpsA = plan.nodes.filter((n) => n.isControlPlane).map((n) => hosts[n.name]);
+  const cpsB = planB.nodes.filter((n) => n.isControlPlane).map((n) => hosts[n.name]);
+  for (const n of plan.nodes) {
+    const a = memberInputs(plan, n, { hosts, initializer: "cp-1" }, cpsA);
+    const b = memberInputs(planB, planB.nodes.find((x) => x.name === n.name)!, { hosts, initializer: initB }, cpsB);
+    assert.deepEqual(nodeChanges(a, b), [], `${n.name}: reordering the hosts changed ${nodeChanges(a, b).join(", ")}`);
   }
+  assert.equal(planB.cni, plan.cni);
+  assert.equal(planB.waitReady, plan.waitReady);
+  assert.equal(planB.adminKubeconfig, plan.adminKubeconfig);
 });
 
 test("outputs: the endpoint the operator can reach and the node list with roles", () => {
   assert.equal(cluster.endpoint, "https://192.0.2.11:6443");
   assert.deepEqual(cluster.nodes, [
-    { name: "cp-1", roles: ["control-plane", "init"] },
+    { name: "cp-1", roles: ["control-plane"] },
     { name: "cp-2", roles: ["control-plane"] },
     { name: "cp-3", roles: ["control-plane"] },
     { name: "worker-1", roles: ["worker"] },
   ]);
 });
-
-function unwrap(v: unknown): unknown {
-  return isWrappedSecret(v) ? (v as Record<string, unknown>).value : v;
-}
-
-function isWrappedSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
-}

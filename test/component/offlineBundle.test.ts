@@ -42,7 +42,6 @@ function build(spec: StackSpec, bundle?: BundleManifest) {
   return buildStack({
     spec,
     facts: Object.fromEntries(spec.hosts.map((h) => [h.name, labFacts])),
-    ssh: { privateKey: pulumi.secret("test-key-not-real") },
     deployKey: pulumi.secret("deploy-key-not-real"),
     planInputs: bundle ? { kubeadm: { bundle } } : {},
   });
@@ -78,15 +77,15 @@ test("offline: every node gets its OfflineBundle with the bundle folder, version
   assert.deepEqual(Object.keys(cluster.offlineBundles), NODES);
 });
 
-test("offline: the bundle goes on after the node's prep and before its Kubernetes prepare step", async () => {
+test("offline: the bundle goes on after the node's prep and before Kubernetes goes on the node", async () => {
   await settle();
   for (const n of NODES) {
     assert.ok(reg(`${n}-offline-bundle`).dependsOn.includes(`${n}-prep`), `${n}: bundle after prep: ${reg(`${n}-offline-bundle`).dependsOn.join(", ")}`);
-    const prepare = reg(`${n}-k8s-prepare`).dependsOn;
-    assert.ok(prepare.includes(`${n}-offline-bundle`), `${n}: the packages step waits for the bundle: ${prepare.join(", ")}`);
-    assert.ok(!dependsOnTransitively(`${n}-offline-bundle`).has(`${n}-k8s-prepare`), `${n}: no cycle`);
+    const member = reg(`${n}-kubernetes`).dependsOn;
+    assert.ok(member.includes(`${n}-offline-bundle`), `${n}: the packages step waits for the bundle: ${member.join(", ")}`);
+    assert.ok(!dependsOnTransitively(`${n}-offline-bundle`).has(`${n}-kubernetes`), `${n}: no cycle`);
   }
-  // Each node's bundle gates its own prepare step, not only the cluster as a whole.
+  // Each node's bundle gates its own install, not only the cluster as a whole.
   assert.ok(!reg("cp-2-offline-bundle").dependsOn.includes("cp-1-prep"));
 });
 
@@ -104,10 +103,11 @@ test("online: the same stack without offlineBundleDir creates no OfflineBundle",
   const before = byType(TYPE).length;
   const online = build(variant("on-"));
   await settle();
-  assert.ok(registrations.has("on-cp-1-k8s-prepare"), "the online stack was built");
+  assert.ok(registrations.has("on-cp-1-kubernetes"), "the online stack was built");
   assert.equal(byType(TYPE).length, before);
   assert.deepEqual(online.cluster.offlineBundles, {});
-  assert.ok(!reg("on-cp-1-k8s-prepare").dependsOn.some((d) => d.endsWith("offline-bundle")));
+  assert.ok(!reg("on-cp-1-kubernetes").dependsOn.some((d) => d.endsWith("offline-bundle")));
+
 });
 
 test("offlineBundleDir without the manifest read is refused, naming the config path", () => {

@@ -17,7 +17,6 @@ const facts = Object.fromEntries(spec.hosts.map((h) => [h.name, labFacts]));
 const { cluster, outputs } = buildStack({
   spec,
   facts,
-  ssh: { privateKey: pulumi.secret("test-key-not-real") },
   deployKey: pulumi.secret("deploy-key-not-real"),
 });
 const NODES = ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"];
@@ -43,24 +42,22 @@ test("the resource tree: one Node per host with its preparation and disk benchma
   assert.deepEqual(cluster.nodes.map((n) => n.name), NODES);
 });
 
-test("ordering: prep before the benchmark and the kubelet file; every gate before kubeadm init; Kubernetes before GitOps", async () => {
+test("ordering: prep before the benchmark and the kubelet file; every gate before the cluster starts; Kubernetes before GitOps", async () => {
   await settle();
   for (const n of NODES) {
     assert.ok(reg(`${n}-disk`).dependsOn.includes(`${n}-prep`), `${n}: benchmark after prep (fio comes with prep)`);
     assert.ok(reg(`example-kubelet-${n}`).dependsOn.includes(`${n}-prep`), `${n}: kubelet file after prep`);
   }
-  const prepare = reg("cp-1-k8s-prepare").dependsOn;
-  assert.ok(prepare.includes("example-kubelet-cp-1"), "cp-1's kubelet file before Kubernetes goes on it");
-  assert.ok(prepare.some((d) => d.startsWith("cp-1-disk")), `cp-1's disk gate before Kubernetes goes on it: ${prepare.join(", ")}`);
-  const init = reg("cp-1-kubeadm-init").dependsOn;
-  for (const n of NODES) assert.ok(init.includes(`${n}-k8s-prepare`), `${n} prepared before init`);
-  // dependsOn a component waits for all its resources, the all-nodes-Ready wait among them.
+  const cp1 = reg("cp-1-kubernetes").dependsOn;
+  assert.ok(cp1.includes("example-kubelet-cp-1"), "cp-1's kubelet file before Kubernetes goes on it");
+  assert.ok(cp1.some((d) => d.startsWith("cp-1-disk")), `cp-1's disk gate before Kubernetes goes on it: ${cp1.join(", ")}`);
+  // cp-1 starts the cluster: every node's gates come first.
+  for (const n of NODES) assert.ok(cp1.includes(`example-kubelet-${n}`), `${n}'s kubelet file before the cluster starts`);
   for (const n of ["cp-1", "cp-2", "cp-3"]) {
-    const joined = n === "cp-1" ? "cp-1-kubeadm-init" : `${n}-kubeadm-join`;
-    assert.ok(reg(`${n}-etcd-snapshots`).dependsOn.includes(joined), `${n}: snapshot timer after kubeadm made the etcd certs`);
+    assert.ok(reg(`${n}-etcd-snapshots`).dependsOn.includes(`${n}-kubernetes`), `${n}: snapshot timer after kubeadm made the etcd certs`);
   }
   assert.ok(!registrations.has("worker-1-etcd-snapshots"), "workers run no etcd");
-  assert.ok(reg("example-gitops").dependsOn.includes("example-k8s-nodes-ready"), reg("example-gitops").dependsOn.join(", "));
+  assert.ok(reg("example-gitops").dependsOn.includes("example-k8s-ready"), reg("example-gitops").dependsOn.join(", "));
 });
 
 test("outputs: the kubeconfig and the sealing key are secret", async () => {
