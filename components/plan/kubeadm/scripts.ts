@@ -186,7 +186,7 @@ export function waitReadyScript(nodes: string[], timeoutSeconds: number): string
     "  done",
     '  if [ "${#missing[@]}" -eq 0 ]; then',
     '    echo "all ${#want[@]} node(s) are Ready"',
-    "    exit 0",
+    "    break",
     "  fi",
     '  if [ "$SECONDS" -ge "$deadline" ]; then',
     "    list=$(printf '%s, ' \"\${missing[@]}\")",
@@ -195,6 +195,13 @@ export function waitReadyScript(nodes: string[], timeoutSeconds: number): string
     "  fi",
     "  sleep 5",
     "done",
+    // Ready nodes are not yet a usable cluster: pods resolve names through
+    // CoreDNS, which only now gets a pod network to start on.
+    'left=$((deadline - SECONDS > 30 ? deadline - SECONDS : 30))',
+    'if ! kubectl -n kube-system rollout status deployment/coredns --timeout="${left}s"; then',
+    '  echo "CoreDNS did not become available: pods cannot resolve names; see kubectl -n kube-system get pods -l k8s-app=kube-dns" >&2',
+    "  exit 7",
+    "fi",
   ]);
 }
 

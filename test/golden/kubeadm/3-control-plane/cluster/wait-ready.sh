@@ -18,7 +18,7 @@ while :; do
   done
   if [ "${#missing[@]}" -eq 0 ]; then
     echo "all ${#want[@]} node(s) are Ready"
-    exit 0
+    break
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     list=$(printf '%s, ' "${missing[@]}")
@@ -27,3 +27,8 @@ while :; do
   fi
   sleep 5
 done
+left=$((deadline - SECONDS > 30 ? deadline - SECONDS : 30))
+if ! kubectl -n kube-system rollout status deployment/coredns --timeout="${left}s"; then
+  echo "CoreDNS did not become available: pods cannot resolve names; see kubectl -n kube-system get pods -l k8s-app=kube-dns" >&2
+  exit 7
+fi
