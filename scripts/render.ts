@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../components/config/errors";
-import { loadStackFile } from "../components/config/load";
+import { loadStackFile, rawConfigFromStackFile, stackFilePath } from "../components/config/load";
+import type { StackSpec } from "../components/config/schema";
 import { buildPlan } from "../components/plan";
 import { KubeletPlanError } from "../components/plan/kubelet";
 import { FactsError, readNodeSizes } from "../components/render/kubelet";
@@ -22,9 +23,31 @@ async function main(): Promise<number> {
   const stacksDir = resolve(values["stacks-dir"] ?? resolve(root, "stacks"));
   const out = resolve(values.out ?? resolve(root, "out", values.stack));
   try {
-    const spec = loadStackFile(stacksDir, values.stack);
+    // Config and facts are checked together, so one run lists every problem
+    // in both (a facts folder is judged against the hosts the file names,
+    // even when the rest of the config is wrong).
+    let spec: StackSpec | undefined;
+    const problems: string[] = [];
+    try {
+      spec = loadStackFile(stacksDir, values.stack);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(e.message);
+    }
     // Host sizes for the kubelet reservations; without them sized nodes are explained, not invented.
-    const nodeSizes = values.facts ? readNodeSizes(resolve(values.facts), spec.hosts.map((h) => h.name)) : undefined;
+    let nodeSizes: ReturnType<typeof readNodeSizes> | undefined;
+    if (values.facts) {
+      try {
+        nodeSizes = readNodeSizes(resolve(values.facts), spec ? spec.hosts.map((h) => h.name) : rawHostNames(stacksDir, values.stack));
+      } catch (e) {
+        if (!(e instanceof FactsError)) throw e;
+        problems.push(e.message);
+      }
+    }
+    if (problems.length > 0 || !spec) {
+      console.error(problems.join("\n\n"));
+      return 1;
+    }
     // Air-gapped mode: the install steps name the bundle's files, so render
     // reads (and checks) the same bundle.json `pulumi up` would upload.
     const bundle = spec.cluster.offlineBundleDir
@@ -41,6 +64,16 @@ async function main(): Promise<number> {
     }
     console.error(`render: unexpected error, a bug in ironroot: please report it with the output below\n${(e as Error).stack ?? String(e)}`);
     return 70;
+  }
+}
+
+/** Host names as written in the stack file, for checking facts when the config itself has problems. */
+function rawHostNames(stacksDir: string, stack: string): string[] {
+  try {
+    const hosts = rawConfigFromStackFile(stackFilePath(stacksDir, stack), stack).hosts;
+    return Array.isArray(hosts) ? hosts.map((h) => (h as { name?: unknown })?.name).filter((n): n is string => typeof n === "string") : [];
+  } catch {
+    return [];
   }
 }
 

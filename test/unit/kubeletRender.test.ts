@@ -1,7 +1,7 @@
 // Render's kubelet files and the --facts input that feeds them.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -54,4 +54,17 @@ test("--facts: every problem at once, a file for a host the stack lacks and an e
   assert.equal(lines.length, 4, "no stack trace");
   const empty = mkdtempSync(join(tmpdir(), "ironroot-facts-"));
   assert.throws(() => readNodeSizes(empty, ["cp-1"]), /--facts .*: no <host>\.json in it: write one <host>\.json per host/);
+});
+
+test("render lists the stack config's problems and the facts folder's in one run (a version and a facts mistake together)", () => {
+  const stacks = mkdtempSync(join(tmpdir(), "ironroot-stacks-"));
+  const text = readFileSync(join(ROOT, "stacks/Pulumi.example.yaml"), "utf8").replace(/kubernetesVersion: [\d.]+/, "kubernetesVersion: 1.99.1");
+  writeFileSync(join(stacks, "Pulumi.example.yaml"), text);
+  const facts = mkdtempSync(join(tmpdir(), "ironroot-facts-"));
+  writeFileSync(join(facts, "cp-1.json"), JSON.stringify({ cpus: 0, memoryBytes: 1 }));
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/render.ts"), "--stack", "example", "--stacks-dir", stacks, "--facts", facts, "--out", mkdtempSync(join(tmpdir(), "ironroot-out-"))], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cluster\.kubernetesVersion: 1\.99\.1: Kubernetes 1\.99 is not supported by ironroot/);
+  assert.match(r.stderr, new RegExp(`${join(facts, "cp-1.json").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: cpus: expected a positive number of CPUs, got 0`));
+  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
 });
