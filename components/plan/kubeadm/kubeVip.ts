@@ -24,7 +24,9 @@ export function kubeVipManifest(opts: { address: string; interface: string; port
     vip_arp: "true",
     port: String(opts.port),
     vip_interface: opts.interface,
-    vip_cidr: "32",
+    // The pinned release's generator (v0.8.x): vip_subnet (vip_cidr is gone
+    // upstream) and, below, vip_nodename from the pod's node.
+    vip_subnet: "32",
     cp_enable: "true",
     cp_namespace: "kube-system",
     vip_leaderelection: "true",
@@ -46,7 +48,10 @@ export function kubeVipManifest(opts: { address: string; interface: string; port
             image: kubeVipImage(opts.tag),
             imagePullPolicy: "IfNotPresent",
             args: ["manager"],
-            env: Object.entries(env).map(([name, value]) => ({ name, value })),
+            env: [
+              ...Object.entries(env).map(([name, value]): Record<string, unknown> => ({ name, value })),
+              { name: "vip_nodename", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+            ],
             securityContext: { capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
             volumeMounts: [{ mountPath: ADMIN_CONF, name: "kubeconfig" }],
           },

@@ -53,7 +53,7 @@ printf '%s\n' \
   '          value: "6443"' \
   '        - name: vip_interface' \
   '          value: ens3' \
-  '        - name: vip_cidr' \
+  '        - name: vip_subnet' \
   '          value: "32"' \
   '        - name: cp_enable' \
   '          value: "true"' \
@@ -71,6 +71,10 @@ printf '%s\n' \
   '          value: "1"' \
   '        - name: address' \
   '          value: 192.0.2.100' \
+  '        - name: vip_nodename' \
+  '          valueFrom:' \
+  '            fieldRef:' \
+  '              fieldPath: spec.nodeName' \
   '      securityContext:' \
   '        capabilities:' \
   '          add:' \
