@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostError, type HostAddress } from "../ssh/types";
 import { connect, HostResource, sameInput, type ProviderFactory } from "./hostResource";
+import { apiAnswers } from "./KubernetesNodeProvider";
 
 export interface ClusterReadyState {
   controlPlanes: HostAddress[];
@@ -22,7 +23,6 @@ export interface ClusterReadyState {
   ranOn?: string;
 }
 
-const API_READY = "kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1";
 const DEFINING_INPUTS = ["cni", "waitReady", "adminKubeconfig", "nodes"] as const;
 
 export const clusterReadyProvider: ProviderFactory = (credentials) => {
@@ -30,16 +30,9 @@ export const clusterReadyProvider: ProviderFactory = (credentials) => {
     const tried: string[] = [];
     for (const cp of st.controlPlanes) {
       const s = connect(cp, credentials);
-      let answers: boolean;
-      try {
-        answers = (await s.run(API_READY, { timeoutSeconds: 30 })).code === 0;
-      } catch (e) {
-        if (!(e instanceof HostError && e.what === "connecting")) throw e;
-        tried.push(`${cp.name}: unreachable`);
-        continue;
-      }
+      const answers = await apiAnswers(s);
       if (!answers) {
-        tried.push(`${cp.name}: no API server`);
+        tried.push(`${cp.name}: ${answers === undefined ? "unreachable" : "no API server"}`);
         continue;
       }
       const where = `${cp.address}:${cp.port}`;

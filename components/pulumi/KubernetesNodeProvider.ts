@@ -51,7 +51,7 @@ export function nodeChanges(olds: KubernetesNodeState, news: KubernetesNodeState
 }
 
 /** Whether a control plane's API server answers on that host; undefined when the host cannot be reached. */
-async function apiAnswers(s: HostSession): Promise<boolean | undefined> {
+export async function apiAnswers(s: HostSession): Promise<boolean | undefined> {
   try {
     return (await s.run(API_READY, { timeoutSeconds: 30 })).code === 0;
   } catch (e) {
