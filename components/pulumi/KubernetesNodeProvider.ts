@@ -115,7 +115,9 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
     // no member any more: refresh shows it, and the next up joins it again.
     async read(id: pulumi.ID, props: KubernetesNodeState): Promise<pulumi.dynamic.ReadResult> {
       const member = (await connect(props.target, credentials).run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0;
-      return { id, props: { ...props, membership: member ? props.membership ?? "member" : undefined } };
+      // Absent, not undefined: the engine cannot carry an undefined value.
+      const { membership: _was, ...rest } = props;
+      return { id, props: member ? { ...rest, membership: props.membership ?? "member" } : rest };
     },
 
     async delete(_id: pulumi.ID, props: KubernetesNodeState): Promise<void> {
