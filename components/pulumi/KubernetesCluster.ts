@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KubeadmClusterPlan, KubeadmNodePlan } from "../plan/kubeadm";
 import type { HostAddress } from "../ssh/types";
 import { ClusterReady } from "./ClusterReadyProvider";
+import { HostPrep } from "./HostPrepProvider";
 import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";
 
 export interface KubernetesClusterArgs {
@@ -22,9 +23,9 @@ export interface KubernetesClusterArgs {
 }
 
 /**
- * kubeadm on every node, one resource per node named by the node
- * (`<node>-kubernetes`), then the pod network and readiness
- * (`<name>-ready`). The initializer goes first; the other control planes
+ * kubeadm on every node: its install steps (`<node>-k8s-install`), then its
+ * membership (`<node>-kubernetes`), both named by the node, then the pod
+ * network and readiness (`<name>-ready`). The initializer goes first; the other control planes
  * join one at a time (etcd grows one member at a time and must reach quorum
  * again); workers join after them.
  */
@@ -33,7 +34,9 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   readonly endpoint: string;
   readonly nodes: { name: string; roles: string[] }[];
-  /** Each node's install and membership, by node name. */
+  /** Each node's install steps, by node name. */
+  readonly installs: Record<string, HostPrep> = {};
+  /** Each node's membership, by node name. */
   readonly members: Record<string, KubernetesNode> = {};
   readonly ready: ClusterReady;
 
@@ -62,7 +65,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       const dependsOn = n.name === args.initializer
         ? Object.values(args.gates ?? {}).flat()
         : n.isControlPlane ? [...gates(n.name), previousControlPlane!] : [...gates(n.name), ...controlPlaneMembers];
-      const member = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn });
+      // The node's install steps (packages, load balancer, CNI config) run
+      // on every node at once, as soon as its own gates pass; membership
+      // then follows the init/join order.
+      const install = new HostPrep(`${n.name}-k8s-install`, {
+        node: n.name,
+        target: reach(n.name),
+        steps: n.steps,
+        ...(args.virt?.[n.name] ? { virt: args.virt[n.name] } : {}),
+      }, { parent: this, dependsOn: gates(n.name) });
+      this.installs[n.name] = install;
+      const member = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn: [...dependsOn, install] });
       this.members[n.name] = member;
       if (n.isControlPlane) {
         previousControlPlane = member;
@@ -88,19 +101,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 export function memberInputs(
   plan: KubeadmClusterPlan,
   n: KubeadmNodePlan,
-  args: Pick<KubernetesClusterArgs, "hosts" | "initializer" | "virt">,
+  args: Pick<KubernetesClusterArgs, "hosts" | "initializer">,
   controlPlanes: HostAddress[],
 ): KubernetesNodeState {
   return {
     node: n.name,
     target: args.hosts[n.name],
     isControlPlane: n.isControlPlane,
-    steps: n.steps,
     ...(n.init ? { init: n.init } : {}),
     join: n.join,
     credentials: plan.credentials,
     controlPlanes,
     initializer: args.initializer,
-    ...(args.virt?.[n.name] ? { virt: args.virt[n.name] } : {}),
   };
 }

@@ -1,6 +1,6 @@
-// One node of the cluster as a Pulumi resource, named by the node, backed
-// by the SSH executor: its install steps (packages, local load balancer,
-// CNI config), then membership. Whether the node starts the cluster or
+// One node's membership of the cluster as a Pulumi resource, named by the
+// node, backed by the SSH executor (its install steps run before, in
+// parallel on every node, as a HostPrep resource). Whether the node starts the cluster or
 // joins it is decided on the hosts, not by config order: a node joins when
 // any other control plane already runs an API server, and only the node the
 // plan names as initializer may start a new cluster. Reordering `hosts`
@@ -14,8 +14,6 @@
 // the join and go to the joining node on stdin: they are never an input,
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
-import type { HostStep } from "../plan/step";
-import { runSteps } from "../ssh/runSteps";
 import { HostError, type HostAddress, type HostSession } from "../ssh/types";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
@@ -26,8 +24,6 @@ export interface KubernetesNodeState {
   node: string;
   target: HostAddress;
   isControlPlane: boolean;
-  /** Install steps before membership, in order. */
-  steps: HostStep[];
   /** `kubeadm init`, on control planes. */
   init?: string;
   /** `kubeadm join`, credentials on stdin. */
@@ -38,13 +34,12 @@ export interface KubernetesNodeState {
   controlPlanes: HostAddress[];
   /** The node that starts the cluster when no control plane runs one. Not a change when it moves. */
   initializer: string;
-  virt?: string;
   /** Output: how the node became a member ("init", "join") or that it already was ("member"). */
   membership?: "init" | "join" | "member";
 }
 
-/** Inputs whose change re-runs the node's steps (membership is never redone). */
-const DEFINING_INPUTS = ["node", "isControlPlane", "steps", "init", "join", "credentials", "virt"] as const;
+/** Inputs whose change is a change of the resource (membership itself is never redone). */
+const DEFINING_INPUTS = ["node", "isControlPlane", "init", "join", "credentials"] as const;
 
 export function nodeChanges(olds: KubernetesNodeState, news: KubernetesNodeState): string[] {
   return [...DEFINING_INPUTS.filter((k) => !sameInput(olds[k], news[k])), ...reachChanges(olds.target, news.target)];
@@ -63,7 +58,6 @@ export async function apiAnswers(s: HostSession): Promise<boolean | undefined> {
 export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
   const become = async (st: KubernetesNodeState): Promise<KubernetesNodeState["membership"]> => {
     const s = connect(st.target, credentials);
-    await runSteps(s, st.steps, { virt: st.virt, onLine: (l) => pulumi.log.info(l) });
     if ((await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0) return "member";
 
     const tried: string[] = [];
@@ -137,13 +131,11 @@ export interface KubernetesNodeArgs {
   node: pulumi.Input<string>;
   target: pulumi.Input<HostAddress>;
   isControlPlane: pulumi.Input<boolean>;
-  steps: pulumi.Input<HostStep[]>;
   init?: pulumi.Input<string>;
   join: pulumi.Input<string>;
   credentials: pulumi.Input<string>;
   controlPlanes: pulumi.Input<HostAddress[]>;
   initializer: pulumi.Input<string>;
-  virt?: pulumi.Input<string>;
 }
 
 /** One node's Kubernetes install and membership. Type token: `pulumi-nodejs:dynamic/ironroot:KubernetesNode`. */

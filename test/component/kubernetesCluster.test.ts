@@ -60,6 +60,7 @@ test("one resource per node, named by the node, and one for the pod network and 
   assert.equal(registered.filter((r) => r.type === "ironroot:k8s:KubernetesCluster").length, 1);
   assert.deepEqual(members().map((c) => c.name).sort(), ["cp-1-kubernetes", "cp-2-kubernetes", "cp-3-kubernetes", "worker-1-kubernetes"]);
   assert.deepEqual(registered.filter((r) => r.type === "pulumi-nodejs:dynamic/ironroot:ClusterReady").map((r) => r.name), ["ha-ready"]);
+  assert.deepEqual(registered.filter((r) => r.name.endsWith("-k8s-install")).map((r) => r.name).sort(), ["cp-1-k8s-install", "cp-2-k8s-install", "cp-3-k8s-install", "worker-1-k8s-install"]);
   assert.equal(registered.some((r) => r.type.startsWith("command:")), false, "no @pulumi/command resources");
 });
 
@@ -84,6 +85,9 @@ test("ordering: every gate before the initializer; control planes one by one; wo
   for (const n of nodes) {
     assert.ok(init.includes(`${n.name}-disk-gate`) && init.includes(`${n.name}-kubelet`), `the initializer waits for ${n.name}'s gates`);
     assert.ok(dependsOn(`${n.name}-kubernetes`).includes(`${n.name}-disk-gate`), `${n.name} goes on only after its gate`);
+    // Installs run on every node at once: each waits for its own gates only.
+    assert.deepEqual(dependsOn(`${n.name}-k8s-install`).sort(), [`${n.name}-disk-gate`, `${n.name}-kubelet`], `${n.name}: install after its own gates only`);
+    assert.ok(dependsOn(`${n.name}-kubernetes`).includes(`${n.name}-k8s-install`), `${n.name}: membership after its install`);
   }
   assert.ok(dependsOn("cp-2-kubernetes").includes("cp-1-kubernetes"));
   assert.ok(dependsOn("cp-3-kubernetes").includes("cp-2-kubernetes"), "control planes join one at a time");
@@ -114,6 +118,7 @@ test("reordering hosts changes no node: same resource names, no input that diffe
     const a = memberInputs(plan, n, { hosts, initializer: "cp-1" }, cpsA);
     const b = memberInputs(planB, planB.nodes.find((x) => x.name === n.name)!, { hosts, initializer: initB }, cpsB);
     assert.deepEqual(nodeChanges(a, b), [], `${n.name}: reordering the hosts changed ${nodeChanges(a, b).join(", ")}`);
+    assert.deepEqual(planB.nodes.find((x) => x.name === n.name)!.steps, n.steps, `${n.name}: install steps changed with the order`);
   }
   assert.equal(planB.cni, plan.cni);
   assert.equal(planB.waitReady, plan.waitReady);
