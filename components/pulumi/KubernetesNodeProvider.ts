@@ -19,6 +19,8 @@ import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderF
 
 export const KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf";
 const API_READY = "kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1";
+/** How long a joining node looks for a running control plane. */
+export const JOIN_WAIT_SECONDS = 180;
 
 export interface KubernetesNodeState {
   node: string;
@@ -60,25 +62,36 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
     const s = connect(st.target, credentials);
     if ((await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0) return "member";
 
-    const tried: string[] = [];
-    for (const cp of st.controlPlanes.filter((c) => c.name !== st.node)) {
-      const peer = connect(cp, credentials);
-      const answers = await apiAnswers(peer);
-      tried.push(`${cp.name}: ${answers === undefined ? "unreachable" : answers ? "running" : "no API server"}`);
-      if (!answers) continue;
-      const made = await peer.run(st.credentials, { timeoutSeconds: 120 });
-      if (made.code !== 0) {
-        throw new HostError(cp.name, `${cp.address}:${cp.port}`, "making join credentials", `exit status ${made.code}: ${made.stderr.trim().split("\n").pop() ?? ""}`);
+    // The API server restarts once right after `kubeadm init` (the kubelet
+    // picks up its new client certificate), and a control plane may be
+    // rebooting: a node that is not the initializer looks for a running one
+    // for a while before it gives up.
+    const waitSeconds = st.node === st.initializer ? 0 : JOIN_WAIT_SECONDS;
+    const deadline = Date.now() + waitSeconds * 1000;
+    let tried: string[] = [];
+    for (;;) {
+      tried = [];
+      for (const cp of st.controlPlanes.filter((c) => c.name !== st.node)) {
+        const peer = connect(cp, credentials);
+        const answers = await apiAnswers(peer);
+        tried.push(`${cp.name}: ${answers === undefined ? "unreachable" : answers ? "running" : "no API server"}`);
+        if (!answers) continue;
+        const made = await peer.run(st.credentials, { timeoutSeconds: 120 });
+        if (made.code !== 0) {
+          throw new HostError(cp.name, `${cp.address}:${cp.port}`, "making join credentials", `exit status ${made.code}: ${made.stderr.trim().split("\n").pop() ?? ""}`);
+        }
+        const joined = await s.run(st.join, { stdin: made.stdout, secrets: [made.stdout], timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
+        if (joined.code !== 0) {
+          throw new HostError(st.node, `${st.target.address}:${st.target.port}`, `kubeadm join through ${cp.name}`, `exit status ${joined.code}: ${lastLines(joined.stderr || joined.stdout)}`);
+        }
+        return "join";
       }
-      const joined = await s.run(st.join, { stdin: made.stdout, secrets: [made.stdout], timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
-      if (joined.code !== 0) {
-        throw new HostError(st.node, `${st.target.address}:${st.target.port}`, `kubeadm join through ${cp.name}`, `exit status ${joined.code}: ${lastLines(joined.stderr || joined.stdout)}`);
-      }
-      return "join";
+      if (Date.now() >= deadline) break;
+      await new Promise((done) => setTimeout(done, 5000));
     }
     if (st.node !== st.initializer || !st.init) {
       throw new HostError(st.node, `${st.target.address}:${st.target.port}`, "joining the cluster",
-        `no control plane runs the cluster yet (${tried.join("; ") || "no other control planes"}), and ${st.initializer} is the one that starts it: fix ${st.initializer} first`);
+        `no control plane answered within ${waitSeconds} s (${tried.join("; ") || "no other control planes"}), and ${st.initializer} is the one that starts a new cluster: fix ${st.initializer} first`);
     }
     const inited = await s.run(st.init, { timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
     if (inited.code !== 0) {
