@@ -91,6 +91,11 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
         // not frozen, or the lab is gone
       }
     }
+    // Leave the lab hosts as other tests expect them: no cluster, no bundle.
+    await Promise.all((spec?.hosts ?? []).map((h) => ssh(h.name)?.run(
+      `kubeadm reset -f >/dev/null 2>&1; systemctl disable --now kubelet >/dev/null 2>&1; rm -rf /var/lib/ironroot/bundle /etc/ironroot/cluster /etc/cni/net.d/*; pkill -f 'TCP-LISTEN:10250' || true`,
+      { timeoutSeconds: 180 },
+    ).catch(() => undefined)));
     await closeAll();
     stack?.remove();
   });
