@@ -6,7 +6,7 @@ import { diffKubeletFields, formatChange, parseKubeletDropIn } from "../plan/kub
 import type { KubeletFields } from "../plan/kubelet/fields";
 import { cpuMillis, memoryBytes } from "../plan/kubelet/quantity";
 import { shellQuote } from "../plan/shell";
-import { HostError, type HostSession } from "./types";
+import { HostError, lastLines, type HostSession } from "./types";
 
 export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 /** Exit status of the read command when the file does not exist. */
@@ -18,10 +18,6 @@ function endpoint(s: HostSession): string {
 
 function fail(s: HostSession, what: string, cause: string): HostError {
   return new HostError(s.target.name, endpoint(s), what, cause);
-}
-
-function lastLines(text: string, n = 5): string {
-  return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-n).join(" | ") || "no output";
 }
 
 /** The live file, or undefined when there is none. */

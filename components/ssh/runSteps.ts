@@ -2,7 +2,7 @@
 // again, which must now pass. A dry run only probes. Steps a container
 // cannot apply (HostStep.unsupportedIn) are reported, not failed.
 import type { HostStep } from "../plan/step";
-import { HostError, type HostSession } from "./types";
+import { HostError, lastLines, type HostSession } from "./types";
 
 export type StepStatus = "ok" | "changed" | "would-change" | "unsupported";
 
@@ -59,7 +59,7 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
     say(`${step.id}: applying (${step.title})`);
     const applied = await s.run(applyCommand(step), { onLine: (l) => say(`${step.id}: ${l}`) });
     if (applied.code !== 0) {
-      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${tail(applied.stderr || applied.stdout)}`);
+      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${lastLines(applied.stderr || applied.stdout)}`);
     }
     if ((await s.run(probeCommand(step))).code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");
@@ -68,10 +68,6 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
     say(`${step.id}: changed`);
   }
   return results;
-}
-
-function tail(s: string): string {
-  return s.trim().split("\n").slice(-5).join(" | ") || "no output";
 }
 
 /** Probe only: the ids of the steps that would change on the host now (what preview shows as pendingSteps). */

@@ -89,3 +89,8 @@ export class HostError extends Error {
     this.name = "HostError";
   }
 }
+
+/** The last non-empty lines of a command's output, on one line, for an error message. */
+export function lastLines(text: string, n = 5): string {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-n).join(" | ") || "no output";
+}
