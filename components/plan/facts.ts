@@ -61,6 +61,9 @@ export const WATCHED_PORTS = [6443, 2379, 2380, 10250] as const;
 /** Where later install steps record which cluster owns this host (see docs/hosts.md). */
 export const CLUSTER_MARKER = "/etc/ironroot/cluster";
 
+/** kubeadm writes it when a node joins or starts a cluster: the mark of a member. */
+export const KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf";
+
 export const TIME_SYNC_SERVICES = ["systemd-timesyncd", "chrony", "chronyd", "ntp", "ntpsec", "openntpd"] as const;
 
 /**
@@ -113,7 +116,7 @@ ss -Htlnp 2>/dev/null | awk '{n = split($4, a, ":"); print a[n]" "$0}' | while r
   esac
 done
 f cluster "$(cat ${CLUSTER_MARKER} 2>/dev/null || true)"
-f member "$(if test -f /etc/kubernetes/kubelet.conf; then echo yes; fi)"
+f member "$(if test -f ${KUBELET_KUBECONFIG}; then echo yes; fi)"
 `;
 }
 

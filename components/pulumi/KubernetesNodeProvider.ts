@@ -1,9 +1,9 @@
 // One node's membership of the cluster as a Pulumi resource, named by the
 // node, backed by the SSH executor (its install steps run before, in
-// parallel on every node, as a HostPrep resource). Whether the node starts the cluster or
-// joins it is decided on the hosts, not by config order: a node joins when
-// any other control plane already runs an API server, and only the node the
-// plan names as initializer may start a new cluster. Reordering `hosts`
+// parallel on every node, as a HostPrep resource). Whether the node starts
+// the cluster or joins it is decided on the hosts, not by config order: a
+// node joins when any other control plane already runs an API server, and
+// only the node the plan names as initializer may start a new cluster. Reordering `hosts`
 // therefore changes nothing, and the initializer is not an input that diffs.
 //
 // Removing the resource (the host left the stack) does nothing on the host:
@@ -14,11 +14,12 @@
 // the join and go to the joining node on stdin: they are never an input,
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
-import { HostError, type HostAddress, type HostSession } from "../ssh/types";
+import { KUBELET_KUBECONFIG } from "../plan/facts";
+import { ADMIN_CONF } from "../plan/kubeadm/kubeVip";
+import { HostError, lastLines, type HostAddress, type HostSession } from "../ssh/types";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
-export const KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf";
-const API_READY = "kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz >/dev/null 2>&1";
+const API_READY = `kubectl --kubeconfig ${ADMIN_CONF} get --raw /readyz >/dev/null 2>&1`;
 /** How long a joining node looks for a running control plane. */
 export const JOIN_WAIT_SECONDS = 180;
 
@@ -57,10 +58,15 @@ export async function apiAnswers(s: HostSession): Promise<boolean | undefined> {
   }
 }
 
+/** Whether the node's kubelet has joined a cluster (kubeadm wrote its kubeconfig). */
+async function isMember(s: HostSession): Promise<boolean> {
+  return (await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0;
+}
+
 export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
   const become = async (st: KubernetesNodeState): Promise<KubernetesNodeState["membership"]> => {
     const s = connect(st.target, credentials);
-    if ((await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0) return "member";
+    if (await isMember(s)) return "member";
 
     // The API server restarts once right after `kubeadm init` (the kubelet
     // picks up its new client certificate), and a control plane may be
@@ -78,7 +84,7 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
         if (!answers) continue;
         const made = await peer.run(st.credentials, { timeoutSeconds: 120 });
         if (made.code !== 0) {
-          throw new HostError(cp.name, `${cp.address}:${cp.port}`, "making join credentials", `exit status ${made.code}: ${made.stderr.trim().split("\n").pop() ?? ""}`);
+          throw new HostError(cp.name, `${cp.address}:${cp.port}`, "making join credentials", `exit status ${made.code}: ${lastLines(made.stderr, 1)}`);
         }
         const joined = await s.run(st.join, { stdin: made.stdout, secrets: [made.stdout], timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
         if (joined.code !== 0) {
@@ -121,7 +127,7 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
     // A node whose kubelet kubeconfig is gone (reset by hand, disk wiped) is
     // no member any more: refresh shows it, and the next up joins it again.
     async read(id: pulumi.ID, props: KubernetesNodeState): Promise<pulumi.dynamic.ReadResult> {
-      const member = (await connect(props.target, credentials).run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0;
+      const member = await isMember(connect(props.target, credentials));
       // Absent, not undefined: the engine cannot carry an undefined value.
       const { membership: _was, ...rest } = props;
       return { id, props: member ? { ...rest, membership: props.membership ?? "member" } : rest };
@@ -136,10 +142,6 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
   };
 };
 
-function lastLines(text: string, n = 5): string {
-  return text.trim().split("\n").slice(-n).join(" | ");
-}
-
 export interface KubernetesNodeArgs {
   node: pulumi.Input<string>;
   target: pulumi.Input<HostAddress>;
@@ -151,7 +153,7 @@ export interface KubernetesNodeArgs {
   initializer: pulumi.Input<string>;
 }
 
-/** One node's Kubernetes install and membership. Type token: `pulumi-nodejs:dynamic/ironroot:KubernetesNode`. */
+/** One node's membership of the cluster. Type token: `pulumi-nodejs:dynamic/ironroot:KubernetesNode`. */
 export class KubernetesNode extends HostResource {
   declare readonly membership: pulumi.Output<string>;
 

@@ -2,6 +2,7 @@
 // (bootstrap token, certificate key) only ever arrive on stdin and only
 // ever touch disk in a umask-077 temp file that is removed on exit; they
 // are never in argv, where `ps` and logs would show them.
+import { KUBELET_KUBECONFIG } from "../facts";
 import type { InventoryNode } from "../inventory";
 import { PLACEHOLDER } from "./kubeadmConfig";
 import { ADMIN_CONF, KUBE_VIP_MANIFEST, SUPER_ADMIN_CONF } from "./kubeVip";
@@ -88,7 +89,7 @@ export function joinScript(opts: { node: InventoryNode; version: string; config:
   const what = opts.node.isControlPlane ? "control plane" : "worker";
   return script(`${n}: kubeadm join (${what}); credentials on stdin`, [
     versionGuard(n, opts.version),
-    "if [ -f /etc/kubernetes/kubelet.conf ]; then",
+    `if [ -f ${KUBELET_KUBECONFIG} ]; then`,
     `  echo "${n}: already a member of the cluster; not joining again"`,
     "  exit 0",
     "fi",
@@ -120,13 +121,13 @@ export function joinScript(opts: { node: InventoryNode; version: string; config:
   ]);
 }
 
-/** Install the CNI (Calico, VXLAN) unless the pinned release already runs. */
 /** The pod network, installed on the first control plane: Calico or flannel (cluster.cni). */
 export function cniScript(opts: { cni: "calico" | "flannel"; source: string; calicoVersion: string; podCidr: string }): string {
   if (opts.cni === "flannel") return script(`flannel ${FLANNEL_VERSION} (VXLAN) as the CNI`, [`export KUBECONFIG=${ADMIN_CONF}`, ...flannelScriptBody(opts.podCidr)]);
   return calicoScript(opts);
 }
 
+/** Install Calico (VXLAN) unless the pinned release already runs. */
 function calicoScript(opts: { source: string; calicoVersion: string; podCidr: string }): string {
   return script(`Calico ${opts.calicoVersion} (VXLAN) as the CNI`, [
     `export KUBECONFIG=${ADMIN_CONF}`,
