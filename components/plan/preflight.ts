@@ -4,6 +4,7 @@
 import type { StackSpec } from "../config/schema";
 import { CLUSTER_MARKER, type HostFacts } from "./facts";
 import { inventory, type InventoryNode } from "./inventory";
+import { minorNumber } from "./kubeadm/versions";
 
 export const SUPPORTED_OS: Record<string, string[]> = {
   debian: ["12", "13"],
@@ -123,13 +124,14 @@ function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostRe
     r.errors.push(`${gib(f.memoryBytes)} of memory: a ${role} needs at least ${gib(min.memoryBytes)}`);
   }
 
-  // A stack lowered to `layers: hosts` would delete its Kubernetes resources,
-  // and their deletes reset the nodes: refuse while a host runs a cluster.
+  // A stack lowered to `layers: hosts` would drop its Kubernetes resources:
+  // their deletes touch no host, so the cluster would run on, unmanaged.
+  // Refuse while a host runs a cluster.
   if (spec.layers === "hosts" && f.installedCluster) {
     r.errors.push(
       `this host already runs Kubernetes (cluster "${f.installedCluster}", ${CLUSTER_MARKER}), and layers is "hosts": ` +
-        `pulumi up would remove the Kubernetes layer from it: set layers back to "kubernetes" or "gitops"; ` +
-        `to take a cluster down on purpose, run pulumi destroy`,
+        `pulumi up would drop the Kubernetes layer from the stack while the cluster keeps running, unmanaged: set layers back to "kubernetes" or "gitops"; ` +
+        `ironroot never takes a cluster down: to do that on purpose, run kubeadm reset -f on its nodes first`,
     );
   }
 
@@ -184,8 +186,7 @@ export const FAIL_CGROUP_V1_MINOR = 35;
 function checkCgroups(spec: StackSpec, f: HostFacts, r: HostReport): void {
   if (f.cgroupVersion === 2) return;
   const seen = f.cgroupVersion === 1 ? "boots with cgroup v1" : "has a cgroup version ironroot could not read (/sys/fs/cgroup is neither cgroup2fs nor tmpfs)";
-  const minor = Number(/^1\.(\d+)\./.exec(spec.cluster.kubernetesVersion)?.[1]);
-  const kubeletRefuses = spec.layers !== "hosts" && minor >= FAIL_CGROUP_V1_MINOR && f.cgroupVersion === 1;
+  const kubeletRefuses = spec.layers !== "hosts" && minorNumber(spec.cluster.kubernetesVersion) >= FAIL_CGROUP_V1_MINOR && f.cgroupVersion === 1;
   if (kubeletRefuses && !spec.kubelet.allowCgroupV1) {
     r.errors.push(
       `${seen}, and the kubelet of Kubernetes ${spec.cluster.kubernetesVersion} refuses cgroup v1 (failCgroupV1, since 1.${FAIL_CGROUP_V1_MINOR}): ` +

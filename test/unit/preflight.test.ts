@@ -111,7 +111,7 @@ test("layers lowered to hosts on a host that runs Kubernetes is refused; the sam
   const running = { "w-1": { installedCluster: "prod" } };
   const r = preflight({ ...spec, layers: "hosts" }, observe(running));
   assert.deepEqual(r[3].errors, [
-    'this host already runs Kubernetes (cluster "prod", /etc/ironroot/cluster), and layers is "hosts": pulumi up would remove the Kubernetes layer from it: set layers back to "kubernetes" or "gitops"; to take a cluster down on purpose, run pulumi destroy',
+    'this host already runs Kubernetes (cluster "prod", /etc/ironroot/cluster), and layers is "hosts": pulumi up would drop the Kubernetes layer from the stack while the cluster keeps running, unmanaged: set layers back to "kubernetes" or "gitops"; ironroot never takes a cluster down: to do that on purpose, run kubeadm reset -f on its nodes first',
   ]);
   assert.deepEqual(preflight({ ...spec, layers: "kubernetes" }, observe(running))[3].errors, []);
   assert.deepEqual(preflight({ ...spec, layers: "hosts" }, observe())[3].errors, [], "a host with no cluster on it");

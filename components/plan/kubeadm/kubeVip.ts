@@ -8,7 +8,7 @@
 // the first control plane during init, then go back to admin.conf.
 // Upstream: https://github.com/kube-vip/kube-vip/issues/684
 import YAML from "yaml";
-import { kubeVipImage, minorOf } from "./versions";
+import { kubeVipImage, minorNumber } from "./versions";
 
 export const KUBE_VIP_MANIFEST = "/etc/kubernetes/manifests/kube-vip.yaml";
 export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
@@ -16,7 +16,7 @@ export const SUPER_ADMIN_CONF = "/etc/kubernetes/super-admin.conf";
 
 /** Whether this Kubernetes release has the super-admin.conf split (1.29+). */
 export function needsSuperAdminDuringInit(kubernetesVersion: string): boolean {
-  return Number(minorOf(kubernetesVersion).split(".")[1]) >= 29;
+  return minorNumber(kubernetesVersion) >= 29;
 }
 
 export function kubeVipManifest(opts: { address: string; interface: string; port: number; tag: string; kubeconfig: string }): string {

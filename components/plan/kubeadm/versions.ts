@@ -8,6 +8,11 @@ export function minorOf(version: string): string {
   return `${m[1]}.${m[2]}`;
 }
 
+/** "1.36.3" -> 36: for comparing releases. */
+export function minorNumber(version: string): number {
+  return Number(minorOf(version).split(".")[1]);
+}
+
 /** The Debian package version pkgs.k8s.io publishes for an upstream release. */
 export function debVersion(version: string): string {
   return `${version}-1.1`;
@@ -22,7 +27,7 @@ export function aptRepoUrl(version: string): string {
  * deprecated there); older releases only know v1beta3.
  */
 export function kubeadmApiVersion(version: string): string {
-  const minor = Number(minorOf(version).split(".")[1]);
+  const minor = minorNumber(version);
   return minor >= 31 ? "kubeadm.k8s.io/v1beta4" : "kubeadm.k8s.io/v1beta3";
 }
 
