@@ -3,7 +3,7 @@ import type { StackSpec } from "../config/schema";
 import type { HostFacts } from "../plan/facts";
 import type { Plan } from "../plan";
 import type { BundleManifest } from "../plan/kubeadm/bundle";
-import { initializer, inventory } from "../plan/inventory";
+import { initializer } from "../plan/inventory";
 import { keylessTarget } from "../ssh/executor";
 import { GitOps } from "./GitOps";
 import type { HostAddress } from "../ssh/types";
@@ -103,7 +103,7 @@ export class Cluster extends pulumi.ComponentResource {
         hosts: Object.fromEntries(spec.hosts.map((h) => [h.name, keyless(h.name)])),
         // An existing cluster wins: the first control plane the hosts report
         // as a member; on a new cluster, the first control plane.
-        initializer: initializer(inventory(spec), (n) => args.facts?.[n]?.kubernetesMember === true),
+        initializer: initializer(plan.nodes, (n) => args.facts?.[n]?.kubernetesMember === true),
         virt: Object.fromEntries(plan.nodes.map((n) => [n.name, args.facts?.[n.name]?.virt])),
         // A node's Kubernetes goes on only after its disk passed the gate,
         // its kubelet file is in place and (air-gapped) its bundle is there.

@@ -52,7 +52,6 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     const cps = plan.nodes.filter((n) => n.isControlPlane);
     if (!cps.some((n) => n.name === args.initializer)) throw new Error(`KubernetesCluster: initializer ${args.initializer} is not a control plane of the plan`);
     const controlPlanes = cps.map((n) => reach(n.name));
-    for (const n of plan.nodes) reach(n.name);
     const order = [
       ...cps.filter((n) => n.name === args.initializer),
       ...cps.filter((n) => n.name !== args.initializer),

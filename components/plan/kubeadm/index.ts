@@ -105,29 +105,27 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     ];
     if (lbStep) steps.push(lbStep);
     if (cluster.cni === "flannel") steps.push(flannelCniConfigStep());
-    const kubeadmConfig = node.initializes ? initConfig(node, inputs) : joinConfig(node, inputs);
     // Which node starts the cluster is decided on the hosts (the first
-    // control plane that finds none running), so every control plane can.
-    const asInit = { ...node, initializes: true };
+    // control plane that finds none running), so every control plane gets
+    // an init script and every node a join script.
     // kube-vip on 1.29+ uses super-admin.conf until init has made admin.conf work.
     const swapIfInit = ep.mode === "vip" && needsSuperAdminDuringInit(version);
     const vipFile = (kubeconfig: string): PlacedFile[] => ep.mode === "vip" && node.isControlPlane
       ? [{ path: KUBE_VIP_MANIFEST, content: kubeVipManifest({ address: ep.address, interface: ep.interface, port: ep.port, tag: ep.kubeVipVersion, kubeconfig }), mode: "0600" }]
       : [];
-    const initFiles = [...files, ...vipFile(swapIfInit ? SUPER_ADMIN_CONF : ADMIN_CONF)];
-    const joinFiles = [...files, ...vipFile(ADMIN_CONF)];
-    const joinNode = { ...node, initializes: false };
-    const join = joinScript({ node: joinNode, version, config: joinConfig(joinNode, inputs), files: joinFiles });
-    const init = node.isControlPlane
-      ? initScript({ node: asInit, version, config: initConfig(asInit, inputs), files: initFiles, kubeVipSwap: swapIfInit })
-      : undefined;
+    const joinCfg = joinConfig(node, inputs);
+    const initCfg = node.isControlPlane ? initConfig(node, inputs) : undefined;
+    const join = joinScript({ node, version, config: joinCfg, files: [...files, ...vipFile(ADMIN_CONF)] });
+    const init = initCfg === undefined
+      ? undefined
+      : initScript({ node, version, config: initCfg, files: [...files, ...vipFile(swapIfInit ? SUPER_ADMIN_CONF : ADMIN_CONF)], kubeVipSwap: swapIfInit });
     return {
       name: node.name,
       address: node.address,
       isControlPlane: node.isControlPlane,
       initializes: node.initializes,
       steps,
-      kubeadmConfig,
+      kubeadmConfig: node.initializes ? initCfg! : joinCfg,
       bootstrap: node.initializes ? init! : join,
       ...(init ? { init } : {}),
       join,

@@ -70,7 +70,6 @@ function localApiEndpoint(node: InventoryNode, port: number): Record<string, unk
   return isIP(node.address) ? { advertiseAddress: node.address, bindPort: port } : { bindPort: port };
 }
 
-
 /** Init + Cluster + Kubelet configuration for the control plane that runs `kubeadm init`. */
 export function initConfig(node: InventoryNode, inputs: KubeadmInputs): string {
   const apiVersion = kubeadmApiVersion(inputs.cluster.kubernetesVersion);
