@@ -21,7 +21,8 @@ import { lab } from "../support/lab";
 
 const NAME = "lab-cluster";
 const BUNDLE = join(process.env.IRONROOT_CACHE ?? "/var/cache/ironroot", "bundle", "out", DEFAULT_KUBERNETES_VERSION);
-const labSpec = lab().spec;
+const theLab = lab();
+const labSpec = theLab.spec;
 const controlPlanes = labSpec?.hosts.filter((h) => h.roles.includes("control-plane")) ?? [];
 const workers = labSpec?.hosts.filter((h) => !h.roles.includes("control-plane")) ?? [];
 const shapeSkip = labSpec && (controlPlanes.length !== 3 || workers.length < 1)
@@ -32,16 +33,9 @@ const { stack, skip: engineSkip } = shapeSkip || bundleSkip || !labSpec
   ? { stack: undefined, skip: undefined }
   : engineStack(NAME, {
     layers: "kubernetes",
-    cluster: { ...(readLabConfig()["ironroot:cluster"] as object), offlineBundleDir: BUNDLE, cni: "flannel" },
+    cluster: { ...labSpec.cluster, offlineBundleDir: BUNDLE, cni: "flannel" },
   });
-const skip = lab().skip ?? shapeSkip ?? bundleSkip ?? engineSkip;
-
-function readLabConfig(): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const YAML = require("yaml") as typeof import("yaml");
-  const file = process.env.IRONROOT_LAB_STACK ?? join(__dirname, "../../stacks/Pulumi.lab.yaml");
-  return (YAML.parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
-}
+const skip = theLab.skip ?? shapeSkip ?? bundleSkip ?? engineSkip;
 
 /** The lab host's cgroup in the freezer hierarchy (v1) or its unified cgroup (v2), from what `scripts/lab up` recorded. */
 function freezer(host: string): { file: string; frozen: string; thawed: string } {
