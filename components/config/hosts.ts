@@ -39,9 +39,22 @@ export const host = z.strictObject({
   etcdDataDir: absolutePath
     .default("/var/lib/etcd")
     .describe("Where etcd keeps its data on a control plane; the disk benchmark measures this disk. Default: `/var/lib/etcd`."),
+  remove: z
+    .union([z.literal(true), z.literal("dead")])
+    .optional()
+    .describe(
+      "Take this node out of the cluster on the next `up`, and nothing else is done to it. `true`: drain it, remove its etcd member " +
+        "(control planes), delete its Node and `kubeadm reset` the host. `dead`: the machine is gone for good: no SSH to it at all; its " +
+        "etcd member and Node are removed from the surviving control planes. Delete the entry once the removal ran. Default: none (a member).",
+    ),
 });
 
 export type HostConfig = z.output<typeof host>;
+
+/** The hosts that are (or become) nodes: every host not marked `remove`. */
+export function activeHosts<H extends { remove?: true | "dead" }>(hosts: H[]): H[] {
+  return hosts.filter((h) => h.remove === undefined);
+}
 
 /**
  * Two machines share a host key only when one was cloned from the other; in

@@ -174,10 +174,19 @@ function crossFieldProblems(p: Parsed): string[] {
   // Only judge the control-plane count when every host parsed; otherwise the
   // count would be off and the message misleading.
   if (p.hosts && p.hosts.every((h) => h)) {
-    const cps = hosts.filter(({ h }) => h.roles.includes("control-plane")).length;
-    if (cps === 0) {
+    const isCp = ({ h }: { h: HostConfig }) => h.roles.includes("control-plane");
+    const cps = hosts.filter((x) => isCp(x) && x.h.remove === undefined).length;
+    const removing = hosts.filter((x) => isCp(x) && x.h.remove !== undefined);
+    if (cps === 0 && removing.length > 0) {
+      out.push(
+        `hosts: every control plane is marked remove (${removing.map(({ h, i }) => `hosts[${i}] ${h.name}`).join(", ")}): ` +
+          `that would take the whole cluster down; keep at least one control plane, or add its replacement first`,
+      );
+    } else if (cps === 0) {
       out.push(`hosts: no host has the control-plane role: give at least one host \`roles: [control-plane]\` (1 for a test cluster, 3 or 5 for HA)`);
-    } else if (cps % 2 === 0) {
+    } else if (cps % 2 === 0 && removing.length === 0) {
+      // While a control plane is being taken out, an even count is the
+      // middle of a replacement; preflight warns about it instead.
       out.push(
         `hosts: ${cps} control planes is an even number: etcd needs a majority of members (quorum) to work, ` +
           `so ${cps} members survive no more failures than ${cps - 1}; use ${cps - 1} or ${cps + 1} control planes`,

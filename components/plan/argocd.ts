@@ -4,6 +4,7 @@
 // switches and the controller tuning are plain values instead of patches to
 // a few thousand lines of YAML, and an air-gapped site points `chartPath` at
 // a local .tgz. The chart renders the same manifests upstream publishes.
+import { activeHosts } from "../config/hosts";
 import type { GitopsStackSpec } from "../config/schema";
 import { ARGOCD_NAMESPACE } from "./rootApp";
 
@@ -27,7 +28,7 @@ export interface HaDecision {
 
 /** Hosts whose own taints keep ordinary pods away do not count towards HA. */
 export function eligibleNodes(spec: GitopsStackSpec): string[] {
-  return spec.hosts
+  return activeHosts(spec.hosts)
     .filter((h) => !h.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute"))
     .map((h) => h.name);
 }

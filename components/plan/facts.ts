@@ -51,6 +51,8 @@ export interface HostFacts {
   installedCluster?: string;
   /** The kubelet has joined a cluster (/etc/kubernetes/kubelet.conf exists). */
   kubernetesMember?: boolean;
+  /** On a control plane whose API server answers: the cluster's Node names. Absent elsewhere. */
+  clusterNodes?: string[];
   /** The host's clock when the script ran, epoch ms. */
   clockMs: number;
 }
@@ -60,6 +62,9 @@ export const WATCHED_PORTS = [6443, 2379, 2380, 10250] as const;
 
 /** Where later install steps record which cluster owns this host (see docs/hosts.md). */
 export const CLUSTER_MARKER = "/etc/ironroot/cluster";
+
+/** kubeadm writes it on control planes: cluster-admin credentials. */
+const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 
 /** kubeadm writes it when a node joins or starts a cluster: the mark of a member. */
 export const KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf";
@@ -117,6 +122,14 @@ ss -Htlnp 2>/dev/null | awk '{n = split($4, a, ":"); print a[n]" "$0}' | while r
 done
 f cluster "$(cat ${CLUSTER_MARKER} 2>/dev/null || true)"
 f member "$(if test -f ${KUBELET_KUBECONFIG}; then echo yes; fi)"
+# The Nodes the cluster has, asked of a control plane: removing a node
+# from the config without saying so is refused against this list.
+if [ -r ${ADMIN_KUBECONFIG} ] && command -v kubectl >/dev/null 2>&1; then
+  if nodes=$(timeout 10 kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout=5s get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\\n"}{end}' 2>/dev/null); then
+    f nodes.listed yes
+    printf '%s\\n' "$nodes" | while read -r n; do [ -n "$n" ] && f node "$n"; done
+  fi
+fi
 `;
 }
 
@@ -182,6 +195,7 @@ export function parseFacts(output: string): HostFacts {
     ),
     ...(cluster ? { installedCluster: cluster } : {}),
     ...(one("member") === "yes" ? { kubernetesMember: true } : {}),
+    ...(one("nodes.listed") === "yes" ? { clusterNodes: all("node") } : {}),
     clockMs: int("clock.ms", "host clock"),
   };
 }

@@ -1,4 +1,4 @@
-import type { Role } from "../config/hosts";
+import { activeHosts, type Role } from "../config/hosts";
 import type { HostSpec, StackSpec } from "../config/schema";
 
 export interface InventoryNode {
@@ -19,14 +19,16 @@ export interface InventoryNode {
 }
 
 /**
- * Join order: the first control plane in config order initializes the
- * cluster, the other control planes join next (etcd grows one member at a
- * time), then the workers. Config order, not names, decides, so adding a
- * host at the end never reorders existing nodes.
+ * The nodes: every host not marked `remove` (those are planned apart, in
+ * kubeadm/removal.ts). Join order: the first control plane in config order
+ * initializes a new cluster, the other control planes join next (etcd grows
+ * one member at a time), then the workers. Config order, not names,
+ * decides, so adding a host at the end never reorders existing nodes.
  */
 export function inventory(spec: StackSpec): InventoryNode[] {
-  const cps = spec.hosts.filter((h) => h.roles.includes("control-plane"));
-  const workers = spec.hosts.filter((h) => !h.roles.includes("control-plane"));
+  const hosts = activeHosts(spec.hosts);
+  const cps = hosts.filter((h) => h.roles.includes("control-plane"));
+  const workers = hosts.filter((h) => !h.roles.includes("control-plane"));
   return [...cps, ...workers].map((h, joinIndex) => ({
     name: h.name,
     address: h.address,

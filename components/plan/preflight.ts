@@ -4,6 +4,7 @@
 import type { StackSpec } from "../config/schema";
 import { CLUSTER_MARKER, type HostFacts } from "./facts";
 import { inventory, type InventoryNode } from "./inventory";
+import { planRemovals, quorumProblem, remainingControlPlaneWarning } from "./kubeadm/removal";
 import { minorNumber } from "./kubeadm/versions";
 
 export const SUPPORTED_OS: Record<string, string[]> = {
@@ -105,7 +106,45 @@ export function preflight(spec: StackSpec, observed: Record<string, Observed>, o
     "hosts cloned from one image share it: regenerate it (rm /etc/machine-id && systemd-machine-id-setup) and reboot",
   );
   checkClocks(seen, reports, maxSkew);
-  return nodes.map((n) => reports.get(n.name)!);
+  checkUnlistedNodes(spec, seen, reports);
+  return [...nodes.map((n) => reports.get(n.name)!), ...removalReports(spec, nodes)];
+}
+
+/**
+ * A node the cluster has but the stack does not list was dropped from the
+ * config: refused, because removing a node is an explicit act.
+ */
+function checkUnlistedNodes(spec: StackSpec, seen: { node: InventoryNode; o: Observation }[], reports: Map<string, HostReport>): void {
+  const listed = new Set(spec.hosts.map((h) => h.name));
+  const refused = new Set<string>();
+  for (const { node, o } of seen) {
+    for (const name of o.facts.clusterNodes ?? []) {
+      if (listed.has(name) || refused.has(name)) continue;
+      refused.add(name);
+      reports.get(node.name)!.errors.push(
+        `the cluster has a node "${name}" that is not in hosts: ironroot takes a node out only when asked to. ` +
+          `Put its entry back with \`remove: true\` (drain, reset) or \`remove: dead\` (the machine is gone), run pulumi up, then delete the entry; ` +
+          `or put it back as it was to keep it`,
+      );
+    }
+  }
+}
+
+/** One report per host marked `remove`: the planned steps as a warning, and a refusal when etcd would lose quorum. */
+function removalReports(spec: StackSpec, nodes: InventoryNode[]): HostReport[] {
+  const removals = planRemovals(spec.hosts, spec.kubelet.rollout.drainTimeoutSeconds);
+  if (spec.layers === "hosts" || removals.length === 0) return [];
+  const activeCps = nodes.filter((n) => n.isControlPlane).map((n) => n.name);
+  const quorum = quorumProblem(activeCps, removals);
+  const remaining = remainingControlPlaneWarning(activeCps, removals);
+  return removals.map((r) => ({
+    host: r.name,
+    errors: quorum && r.isControlPlane ? [quorum] : [],
+    warnings: [
+      `hosts[${r.index}] is marked remove${r.dead ? ": dead" : ""}: this up takes it out of the cluster: ${r.steps.map((s, i) => `(${i + 1}) ${s}`).join("; ")}`,
+      ...(remaining && r.isControlPlane ? [remaining] : []),
+    ],
+  }));
 }
 
 function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostReport): void {
@@ -259,17 +298,22 @@ function checkClocks(seen: { node: InventoryNode; o: Observation }[], reports: M
     const skew = m.offset - median;
     if (seen.length > 1 && Math.abs(skew) - m.error > maxSkewMs) {
       reports.get(m.host)!.errors.push(
-        `clock is ${seconds(Math.abs(skew))} ${skew > 0 ? "ahead of" : "behind"} the other hosts (±${seconds(m.error)}); ` +
+        `clock is ${seconds(Math.abs(skew))} ${skew > 0 ? "ahead of" : "behind"} the other hosts (${uncertainty(m.error)}); ` +
           `at most ${seconds(maxSkewMs)} is allowed (etcd and certificates need agreeing clocks): enable time sync (NTP) on this host`,
       );
     }
     if (Math.abs(m.offset) - m.error > maxSkewMs && Math.abs(skew) - m.error <= maxSkewMs) {
       reports.get(m.host)!.warnings.push(
-        `clock is ${seconds(Math.abs(m.offset))} ${m.offset > 0 ? "ahead of" : "behind"} the machine running ironroot (±${seconds(m.error)}): ` +
+        `clock is ${seconds(Math.abs(m.offset))} ${m.offset > 0 ? "ahead of" : "behind"} the machine running ironroot (${uncertainty(m.error)}): ` +
           `check the time on this machine; certificates it issues may not be valid yet on the hosts`,
       );
     }
   }
+}
+
+/** How far off a clock reading may be: half the round trip it was read over. */
+function uncertainty(errorMs: number): string {
+  return `±${Math.round(errorMs)} ms, read over a ${Math.round(2 * errorMs)} ms round trip`;
 }
 
 /** One readable block per host. */

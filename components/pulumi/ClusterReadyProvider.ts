@@ -4,8 +4,8 @@
 // answers, so a control plane that is down does not block it.
 import * as pulumi from "@pulumi/pulumi";
 import { HostError, lastLines, type HostAddress } from "../ssh/types";
-import { connect, HostResource, sameInput, type ProviderFactory } from "./hostResource";
-import { apiAnswers } from "./KubernetesNodeProvider";
+import { answeringControlPlane } from "./controlPlanes";
+import { HostResource, sameInput, type ProviderFactory } from "./hostResource";
 
 export interface ClusterReadyState {
   controlPlanes: HostAddress[];
@@ -28,23 +28,17 @@ const DEFINING_INPUTS = ["cni", "waitReady", "adminKubeconfig", "nodes"] as cons
 export const clusterReadyProvider: ProviderFactory = (credentials) => {
   const run = async (st: ClusterReadyState): Promise<ClusterReadyState> => {
     const tried: string[] = [];
-    for (const cp of st.controlPlanes) {
-      const s = connect(cp, credentials);
-      const answers = await apiAnswers(s);
-      if (!answers) {
-        tried.push(`${cp.name}: ${answers === undefined ? "unreachable" : "no API server"}`);
-        continue;
-      }
-      const where = `${cp.address}:${cp.port}`;
-      for (const [what, script] of [["pod network", st.cni], ["nodes Ready", st.waitReady]] as const) {
-        const r = await s.run(script, { timeoutSeconds: 1800, onLine: (l) => pulumi.log.info(`${cp.name}: ${l}`) });
-        if (r.code !== 0) throw new HostError(cp.name, where, what, `exit status ${r.code}: ${lastLines(r.stderr || r.stdout)}`);
-      }
-      const kc = await s.run(st.adminKubeconfig, { timeoutSeconds: 60 });
-      if (kc.code !== 0) throw new HostError(cp.name, where, "reading the admin kubeconfig", `exit status ${kc.code}`);
-      return { ...st, kubeconfig: kc.stdout, ranOn: cp.name };
+    const found = await answeringControlPlane(st.controlPlanes, credentials, tried);
+    if (!found) throw new Error(`the cluster's API server answers on no control plane (${tried.join("; ")}): the pod network and readiness cannot be checked`);
+    const { cp, session: s } = found;
+    const where = `${cp.address}:${cp.port}`;
+    for (const [what, script] of [["pod network", st.cni], ["nodes Ready", st.waitReady]] as const) {
+      const r = await s.run(script, { timeoutSeconds: 1800, onLine: (l) => pulumi.log.info(`${cp.name}: ${l}`) });
+      if (r.code !== 0) throw new HostError(cp.name, where, what, `exit status ${r.code}: ${lastLines(r.stderr || r.stdout)}`);
     }
-    throw new Error(`the cluster's API server answers on no control plane (${tried.join("; ")}): the pod network and readiness cannot be checked`);
+    const kc = await s.run(st.adminKubeconfig, { timeoutSeconds: 60 });
+    if (kc.code !== 0) throw new HostError(cp.name, where, "reading the admin kubeconfig", `exit status ${kc.code}`);
+    return { ...st, kubeconfig: kc.stdout, ranOn: cp.name };
   };
   return {
     async diff(_id: pulumi.ID, olds: ClusterReadyState, news: ClusterReadyState): Promise<pulumi.dynamic.DiffResult> {

@@ -4,6 +4,7 @@ import type { HostAddress } from "../ssh/types";
 import { ClusterReady } from "./ClusterReadyProvider";
 import { HostPrep } from "./HostPrepProvider";
 import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";
+import { NodeRemoval } from "./NodeRemovalProvider";
 
 export interface KubernetesClusterArgs {
   /** The kubeadm slice of the plan (`plan.cluster.kubeadm`). Required. */
@@ -27,7 +28,8 @@ export interface KubernetesClusterArgs {
  * membership (`<node>-kubernetes`), both named by the node, then the pod
  * network and readiness (`<name>-ready`). The initializer goes first; the other control planes
  * join one at a time (etcd grows one member at a time and must reach quorum
- * again); workers join after them.
+ * again); workers join after them. Hosts marked `remove` are taken out
+ * last (`<node>-removal`), one at a time.
  */
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The admin kubeconfig, server reachable from the machine running Pulumi. Secret. */
@@ -39,6 +41,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   /** Each node's membership, by node name. */
   readonly members: Record<string, KubernetesNode> = {};
   readonly ready: ClusterReady;
+  /** Each host marked `remove`, by node name. */
+  readonly removals: Record<string, NodeRemoval> = {};
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ironroot:k8s:KubernetesCluster", name, {}, opts);
@@ -87,11 +91,28 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       cni: plan.cni,
       waitReady: plan.waitReady,
       adminKubeconfig: plan.adminKubeconfig,
-      nodes: plan.nodes.map((n) => n.name),
+      // By name: reordering hosts is no change.
+      nodes: plan.nodes.map((n) => n.name).sort(),
     }, { parent: this, dependsOn: Object.values(this.members) });
+    // Hosts marked `remove` go last, one at a time, once the nodes that stay
+    // are Ready: their pods need somewhere to go.
+    let previous: pulumi.Resource = this.ready;
+    for (const r of plan.removals) {
+      previous = this.removals[r.name] = new NodeRemoval(`${r.name}-removal`, {
+        node: r.name,
+        isControlPlane: r.isControlPlane,
+        dead: r.dead,
+        steps: r.steps,
+        ...(r.dead ? {} : { target: reach(r.name), drain: r.drain, reset: r.reset }),
+        controlPlanes,
+        forget: r.forget,
+      }, { parent: this, dependsOn: [previous] });
+    }
     this.kubeconfig = pulumi.secret(this.ready.kubeconfig);
     this.endpoint = plan.endpoint.externalServer;
-    this.nodes = plan.nodes.map((n) => ({ name: n.name, roles: n.isControlPlane ? ["control-plane"] : ["worker"] }));
+    this.nodes = plan.nodes
+      .map((n) => ({ name: n.name, roles: n.isControlPlane ? ["control-plane"] : ["worker"] }))
+      .sort((a, b) => a.name.localeCompare(b.name));
     this.registerOutputs({ kubeconfig: this.kubeconfig, endpoint: this.endpoint, nodes: this.nodes });
   }
 }
@@ -109,6 +130,7 @@ export function memberInputs(
     isControlPlane: n.isControlPlane,
     ...(n.init ? { init: n.init } : {}),
     join: n.join,
+    ...(n.staleMember ? { staleMember: n.staleMember } : {}),
     credentials: plan.credentials,
     controlPlanes,
     initializer: args.initializer,

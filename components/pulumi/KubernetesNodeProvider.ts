@@ -8,18 +8,18 @@
 //
 // Removing the resource (the host left the stack) does nothing on the host:
 // resetting a node is never a side effect of a config edit. The host keeps
-// running as a member until it is taken out of the cluster on purpose.
+// running as a member until it is taken out of the cluster on purpose, by
+// marking it `remove` (NodeRemovalProvider.ts).
 //
 // Join credentials are made on a running control plane at the moment of
 // the join and go to the joining node on stdin: they are never an input,
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
 import { KUBELET_KUBECONFIG } from "../plan/facts";
-import { ADMIN_CONF } from "../plan/kubeadm/kubeVip";
 import { HostError, lastLines, type HostAddress, type HostSession } from "../ssh/types";
+import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
-const API_READY = `kubectl --kubeconfig ${ADMIN_CONF} get --raw /readyz >/dev/null 2>&1`;
 /** How long a joining node looks for a running control plane. */
 export const JOIN_WAIT_SECONDS = 180;
 
@@ -31,6 +31,8 @@ export interface KubernetesNodeState {
   init?: string;
   /** `kubeadm join`, credentials on stdin. */
   join: string;
+  /** Control planes: removes an etcd member left behind under this node's name or address; runs where the node joins through. */
+  staleMember?: string;
   /** Prints fresh join credentials; runs on a control plane that answers. */
   credentials: string;
   /** The other control planes, in the plan's order: where a running cluster is looked for. */
@@ -42,20 +44,10 @@ export interface KubernetesNodeState {
 }
 
 /** Inputs whose change is a change of the resource (membership itself is never redone). */
-const DEFINING_INPUTS = ["node", "isControlPlane", "init", "join", "credentials"] as const;
+const DEFINING_INPUTS = ["node", "isControlPlane", "init", "join", "credentials", "staleMember"] as const;
 
 export function nodeChanges(olds: KubernetesNodeState, news: KubernetesNodeState): string[] {
   return [...DEFINING_INPUTS.filter((k) => !sameInput(olds[k], news[k])), ...reachChanges(olds.target, news.target)];
-}
-
-/** Whether a control plane's API server answers on that host; undefined when the host cannot be reached. */
-export async function apiAnswers(s: HostSession): Promise<boolean | undefined> {
-  try {
-    return (await s.run(API_READY, { timeoutSeconds: 30 })).code === 0;
-  } catch (e) {
-    if (e instanceof HostError && e.what === "connecting") return undefined;
-    throw e;
-  }
 }
 
 /** Whether the node's kubelet has joined a cluster (kubeadm wrote its kubeconfig). */
@@ -63,7 +55,7 @@ async function isMember(s: HostSession): Promise<boolean> {
   return (await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0;
 }
 
-export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
+export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) => {
   const become = async (st: KubernetesNodeState): Promise<KubernetesNodeState["membership"]> => {
     const s = connect(st.target, credentials);
     if (await isMember(s)) return "member";
@@ -77,14 +69,18 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
     let tried: string[] = [];
     for (;;) {
       tried = [];
-      for (const cp of st.controlPlanes.filter((c) => c.name !== st.node)) {
-        const peer = connect(cp, credentials);
-        const answers = await apiAnswers(peer);
-        tried.push(`${cp.name}: ${answers === undefined ? "unreachable" : answers ? "running" : "no API server"}`);
-        if (!answers) continue;
+      const found = await answeringControlPlane(st.controlPlanes, credentials, tried, st.node);
+      if (found) {
+        const { cp, session: peer } = found;
+        const on = `${cp.address}:${cp.port}`;
+        // A replaced control plane's old etcd member would stay behind, dead.
+        if (st.staleMember) {
+          const cleared = await peer.run(st.staleMember, { timeoutSeconds: 120, onLine: (l) => pulumi.log.info(`${cp.name}: ${l}`) });
+          if (cleared.code !== 0) throw new HostError(cp.name, on, `removing a stale etcd member of ${st.node}`, `exit status ${cleared.code}: ${lastLines(cleared.stderr || cleared.stdout)}`);
+        }
         const made = await peer.run(st.credentials, { timeoutSeconds: 120 });
         if (made.code !== 0) {
-          throw new HostError(cp.name, `${cp.address}:${cp.port}`, "making join credentials", `exit status ${made.code}: ${lastLines(made.stderr, 1)}`);
+          throw new HostError(cp.name, on, "making join credentials", `exit status ${made.code}: ${lastLines(made.stderr, 1)}`);
         }
         const joined = await s.run(st.join, { stdin: made.stdout, secrets: [made.stdout], timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
         if (joined.code !== 0) {
@@ -134,6 +130,10 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials) => {
     },
 
     async delete(_id: pulumi.ID, props: KubernetesNodeState): Promise<void> {
+      if (removing?.has(props.node)) {
+        pulumi.log.info(`${props.node}: marked remove: taken out of the cluster by ${props.node}-removal`);
+        return;
+      }
       pulumi.log.warn(
         `${props.node} left the stack: nothing was done on the host, which is still a member of the cluster. ` +
           "Drain and remove it from the cluster on purpose (docs/kubernetes.md, node lifecycle).",
@@ -148,6 +148,7 @@ export interface KubernetesNodeArgs {
   isControlPlane: pulumi.Input<boolean>;
   init?: pulumi.Input<string>;
   join: pulumi.Input<string>;
+  staleMember?: pulumi.Input<string>;
   credentials: pulumi.Input<string>;
   controlPlanes: pulumi.Input<HostAddress[]>;
   initializer: pulumi.Input<string>;

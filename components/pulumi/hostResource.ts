@@ -21,7 +21,7 @@ import { session } from "../ssh/executor";
 import { withCredentials, type HostAddress, type HostSession } from "../ssh/types";
 
 /** Every kind of dynamic resource ironroot has; the type token is `pulumi-nodejs:dynamic/ironroot:<kind>`. */
-export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady";
+export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady" | "NodeRemoval";
 
 /** Type tokens earlier releases used, so existing stacks adopt the new names without a replace. */
 const FORMER_MODULE: Partial<Record<ProviderKind, string>> = {
@@ -110,8 +110,11 @@ export function isKnown(v: unknown): boolean {
   return true;
 }
 
-/** The provider of one kind, given how to get the SSH credentials when it needs them. */
-export type ProviderFactory = (credentials: () => SshCredentials) => pulumi.dynamic.ResourceProvider;
+/** Hosts the current stack config marks `remove`, by name: `true` (drain and reset) or "dead". */
+export type RemovalMarks = ReadonlyMap<string, true | "dead">;
+
+/** The provider of one kind, given how to get the SSH credentials when it needs them and the hosts being removed. */
+export type ProviderFactory = (credentials: () => SshCredentials, removing?: RemovalMarks) => pulumi.dynamic.ResourceProvider;
 
 /** A session to `address` with the credentials the stack names now. */
 export function connect(address: HostAddress, credentials: () => SshCredentials): HostSession {

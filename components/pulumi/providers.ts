@@ -7,11 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { sshCredentials, type SshCredentials } from "../config/ssh";
 import { HostError } from "../ssh/types";
 import { diskBenchmarkProvider } from "./DiskBenchmarkProvider";
-import type { ProviderFactory, ProviderKind } from "./hostResource";
+import type { ProviderFactory, ProviderKind, RemovalMarks } from "./hostResource";
 import { clusterReadyProvider } from "./ClusterReadyProvider";
 import { hostPrepProvider } from "./HostPrepProvider";
 import { kubernetesNodeProvider } from "./KubernetesNodeProvider";
 import { kubeletConfigProvider } from "./KubeletConfigProvider";
+import { nodeRemovalProvider } from "./NodeRemovalProvider";
 import { offlineBundleProvider } from "./OfflineBundleProvider";
 import { sealingKeyProvider } from "./SealingKeyProvider";
 
@@ -23,15 +24,37 @@ const FACTORIES: Record<ProviderKind, ProviderFactory> = {
   SealingKey: sealingKeyProvider,
   KubernetesNode: kubernetesNodeProvider,
   ClusterReady: clusterReadyProvider,
+  NodeRemoval: nodeRemovalProvider,
 };
 
 let credentials: () => SshCredentials = () => {
   throw new Error("ssh: the provider was not configured with the stack config; this is a bug in ironroot, please report it");
 };
 
+/** Hosts the stack config marks `remove`, with how; no delete ever tries to reach a dead one. */
+let marks: RemovalMarks = new Map();
+
 /** The stack config, as the engine hands it to dynamic providers (secrets decrypted). Read when a host is reached, not before. */
 export function configure(config: { get(key: string): string | undefined }): void {
   credentials = () => sshCredentials((key) => config.get(key));
+  marks = removalMarks(config.get("ironroot:hosts"));
+}
+
+/** The hosts marked `remove` in the raw `ironroot:hosts` JSON; the program has validated it already. */
+export function removalMarks(rawHosts: string | undefined): RemovalMarks {
+  try {
+    const hosts: unknown = JSON.parse(rawHosts ?? "[]");
+    if (!Array.isArray(hosts)) return new Map();
+    return new Map(hosts.filter((h) => (h?.remove === "dead" || h?.remove === true) && typeof h.name === "string").map((h) => [h.name as string, h.remove]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** The host a resource's state is about: every kind keeps it as `target` or `connection`. */
+function hostOf(props: unknown): string | undefined {
+  const p = props as { target?: { name?: string }; connection?: { name?: string } } | undefined;
+  return p?.target?.name ?? p?.connection?.name;
 }
 
 /**
@@ -41,10 +64,15 @@ export function configure(config: { get(key: string): string | undefined }): voi
  * nothing on it could be cleaned up anyway.
  */
 export async function call(kind: ProviderKind, method: string, args: unknown[]): Promise<unknown> {
-  const provider = FACTORIES[kind](credentials) as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
+  const provider = FACTORIES[kind](credentials, marks) as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
   const fn = provider[method];
   if (!fn) return defaultResult(method, args);
   if (method !== "delete") return fn.apply(provider, args);
+  const host = hostOf(args[1]);
+  if (host && marks.get(host) === "dead") {
+    pulumi.log.info(`${host}: marked dead: removed from the stack without contacting it`);
+    return undefined;
+  }
   try {
     return await fn.apply(provider, args);
   } catch (e) {

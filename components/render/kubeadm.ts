@@ -13,8 +13,13 @@ export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
     files.set(`${dir}/kubeadm.yaml`, n.kubeadmConfig);
     stepScripts(n).forEach((s, i) => files.set(`${dir}/${String(i + 1).padStart(2, "0")}-${s.id.replace(/\//g, "-")}.sh`, s.script));
     files.set(`${dir}/${n.initializes ? "init" : "join"}.sh`, n.bootstrap);
-    if (n.remove) files.set(`${dir}/remove-node.sh`, n.remove);
-    files.set(`${dir}/reset.sh`, n.reset);
+  }
+  for (const r of plan.removals) {
+    const dir = `nodes/${r.name}/removal`;
+    files.set(`${dir}/steps.txt`, r.steps.map((s, i) => `${i + 1}. ${s}\n`).join(""));
+    if (r.drain) files.set(`${dir}/1-drain.sh`, r.drain);
+    if (r.reset) files.set(`${dir}/2-reset.sh`, r.reset);
+    files.set(`${dir}/3-forget.sh`, r.forget);
   }
   files.set("cluster/kubeadm/endpoint.yaml", [
     `mode: ${plan.endpoint.mode}`,

@@ -16,6 +16,7 @@ import { DEFAULT_KUBERNETES_VERSION } from "../../components/config/kubernetesRe
 import { loadStackFile } from "../../components/config/load";
 import { closeAll, session, targetFor } from "../../components/ssh/executor";
 import type { HostSession } from "../../components/ssh/types";
+import YAML from "yaml";
 import { engineStack } from "../support/engine";
 import { lab } from "../support/lab";
 
@@ -77,7 +78,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.equal(init.code, 0, init.stderr);
   });
   after(async () => {
-    for (const h of controlPlanes) {
+    for (const h of labSpec?.hosts ?? []) {
       try {
         const f = freezer(h.name);
         if (readFileSync(f.file, "utf8").trim() !== f.thawed) writeFileSync(f.file, f.thawed);
@@ -215,5 +216,104 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.equal(again.code, 0, out.slice(-4000));
     assert.match(out, new RegExp(`${worker}: joined the cluster as a worker`));
     await admin(`wait --for=condition=Ready node/${worker} --timeout=180s`);
+  });
+
+  // Node lifecycle. The stack's hosts are rewritten the way a user edits
+  // them; a ConfigMap written first must survive every step.
+  type HostEntry = { name: string; address: string; hostKey: string; roles: string[]; remove?: true | "dead" };
+  const stackFile = () => join(stack!.checkout, "stacks", `Pulumi.${NAME}.yaml`);
+  const setHosts = (hosts: HostEntry[]) => {
+    const doc = YAML.parse(readFileSync(stackFile(), "utf8"));
+    doc.config["ironroot:hosts"] = hosts;
+    writeFileSync(stackFile(), YAML.stringify(doc));
+  };
+  const entry = (name: string, extra: Partial<HostEntry> = {}): HostEntry => {
+    const h = labSpec!.hosts.find((x) => x.name === name)!;
+    return { name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles, ...extra };
+  };
+  const etcdMembers = async () => {
+    const out = await admin(`-n kube-system exec etcd-${controlPlanes[0].name} -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key member list`);
+    return out.trim().split("\n").map((l) => l.split(", ")).map((f) => ({ status: f[1], name: f[2], peer: f[3] }));
+  };
+  const nodeNames = async () => (await admin("get nodes -o jsonpath={.items[*].metadata.name}")).trim().split(/\s+/).sort();
+  const canaryKept = async () => assert.equal((await admin("get configmap lifecycle-canary -o jsonpath={.data.at}")).trim(), "before");
+  const upOk = async (what: string) => {
+    const r = await stack!.pulumi(["up", "--yes", "--skip-preview"], { timeoutMs: 900_000 });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 0, `${what}: ${out.slice(-4000)}`);
+    return out;
+  };
+  const [cp1, cp2, cp3] = controlPlanes.map((h) => h.name);
+  const worker = workers[0]?.name;
+
+  test("lifecycle: reordering hosts changes nothing", { timeout: 300_000 }, async () => {
+    await admin("create configmap lifecycle-canary --from-literal=at=before");
+    setHosts([entry(worker), entry(cp3), entry(cp1), entry(cp2)]);
+    const p = await stack!.pulumi(["preview", "--expect-no-changes"]);
+    assert.equal(p.code, 0, (p.stdout + p.stderr).slice(-3000));
+  });
+
+  test("lifecycle: a node dropped from hosts without remove is refused, naming it and the flag; nothing changes", { timeout: 300_000 }, async () => {
+    setHosts([entry(cp1), entry(cp2), entry(cp3)]);
+    const p = await stack!.pulumi(["preview"]);
+    const out = p.stdout + p.stderr;
+    assert.notEqual(p.code, 0);
+    assert.match(out, new RegExp(`the cluster has a node "${worker}" that is not in hosts: .*remove: true`), out.slice(-3000));
+    assert.deepEqual(await nodeNames(), [cp1, cp2, cp3, worker].sort());
+  });
+
+  test("lifecycle: a worker marked remove is shown in preview, then drained, reset and gone from the Node list", { timeout: 900_000 }, async () => {
+    setHosts([entry(cp1), entry(cp2), entry(cp3), entry(worker, { remove: true })]);
+    const p = await stack!.pulumi(["preview", "--diff"]);
+    const shown = p.stdout + p.stderr;
+    assert.equal(p.code, 0, shown.slice(-3000));
+    assert.match(shown, new RegExp(`\\+ pulumi-nodejs:dynamic/ironroot:NodeRemoval: \\(create\\)[\\s\\S]*${worker}-removal[\\s\\S]*drain ${worker}[\\s\\S]*kubeadm reset on ${worker}`), shown.slice(-6000));
+    const out = await upOk("worker removal");
+    assert.match(out, new RegExp(`${worker}: removed from the cluster`));
+    assert.deepEqual(await nodeNames(), [cp1, cp2, cp3].sort());
+    assert.equal((await ssh(worker).run("test -e /etc/kubernetes/kubelet.conf")).code, 1, "the worker was reset");
+    await canaryKept();
+  });
+
+  test("lifecycle: a control plane marked remove leaves etcd with 2 healthy members and the API answering", { timeout: 900_000 }, async () => {
+    setHosts([entry(cp1), entry(cp2), entry(cp3, { remove: true }), entry(worker, { remove: true })]);
+    await upOk("control-plane removal");
+    const members = await etcdMembers();
+    assert.deepEqual(members.map((m) => `${m.name} ${m.status}`).sort(), [`${cp1} started`, `${cp2} started`]);
+    const health = await ssh(cp1).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system exec etcd-${cp1} -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key endpoint health --cluster`, { timeoutSeconds: 60 });
+    assert.equal((health.stdout.match(/is healthy/g) ?? []).length, 2, health.stdout + health.stderr);
+    assert.deepEqual(await nodeNames(), [cp1, cp2].sort());
+    await admin("get --raw /readyz", cp2);
+    await canaryKept();
+  });
+
+  test("lifecycle: a replacement under the same name, with a new address and host key, joins as a control plane", { timeout: 1_200_000 }, async () => {
+    // The worker's machine, wiped by its removal, becomes the new cp-3.
+    const machine = entry(worker);
+    setHosts([entry(cp1), entry(cp2), { ...entry(cp3), address: machine.address, hostKey: machine.hostKey }]);
+    const out = await upOk("replacement");
+    assert.match(out, new RegExp(`${cp3}: joined the cluster as a control plane`));
+    await admin(`wait --for=condition=Ready node/${cp3} --timeout=180s`);
+    const members = await etcdMembers();
+    assert.deepEqual(members.map((m) => `${m.name} ${m.status} ${m.peer}`).sort(), [
+      `${cp1} started https://${entry(cp1).address}:2380`,
+      `${cp2} started https://${entry(cp2).address}:2380`,
+      `${cp3} started https://${machine.address}:2380`,
+    ]);
+    await canaryKept();
+  });
+
+  test("lifecycle: a control plane stopped for good and marked dead: up finishes without reaching it, and etcd and the Node list no longer show it", { timeout: 900_000 }, async () => {
+    // The machine now serving as cp-3 (the worker's) stops answering for good: frozen until the clean-up.
+    const machine = entry(worker);
+    const f = freezer(worker);
+    writeFileSync(f.file, f.frozen);
+    setHosts([entry(cp1), entry(cp2), { ...entry(cp3), address: machine.address, hostKey: machine.hostKey, remove: "dead" }]);
+    const out = await upOk("dead control plane");
+    assert.match(out, new RegExp(`${cp3}: marked dead: removed from the stack without contacting it`));
+    assert.match(out, new RegExp(`${cp3}: etcd member [0-9a-f]+ removed`));
+    assert.deepEqual((await etcdMembers()).map((m) => m.name).sort(), [cp1, cp2].sort());
+    assert.deepEqual(await nodeNames(), [cp1, cp2].sort());
+    await canaryKept();
   });
 });

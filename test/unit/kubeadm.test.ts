@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { parseStack, type StackSpec } from "../../components/config/schema";
 import { factsScript } from "../../components/plan/facts";
 import { inventory } from "../../components/plan/inventory";
-import { planKubeadm, stepScripts, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
+import { planKubeadm, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
+import { renderKubeadm } from "../../components/render/kubeadm";
 import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
 import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
 import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
@@ -18,7 +19,7 @@ const KEYS = [
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEx5bvsCFchloZTuwmf7DA5snIWW9NboBWMKZS8Z4Viy",
 ];
 
-function stack(name: string, hosts: { name: string; address: string; roles: string[]; labels?: Record<string, string> }[], cluster: Record<string, unknown> = {}): StackSpec {
+function stack(name: string, hosts: { name: string; address: string; roles: string[]; labels?: Record<string, string>; remove?: true | "dead" }[], cluster: Record<string, unknown> = {}): StackSpec {
   return parseStack(name, {
     ssh: { privateKeyPath: "/root/.ssh/id_ed25519" },
     hosts: hosts.map((h, i) => ({ ...h, hostKey: KEYS[i] })),
@@ -52,22 +53,25 @@ function plan(spec: StackSpec): KubeadmClusterPlan {
   return planKubeadm(spec, inventory(spec), { kubelet: kubeletFiles(spec) });
 }
 
-/** Every file a plan produces, keyed by a stable relative path. */
+/** Every file a plan produces: what `render` writes for it. */
 function files(p: KubeadmClusterPlan): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const n of p.nodes) {
-    out.set(`nodes/${n.name}/kubeadm.yaml`, n.kubeadmConfig);
-    stepScripts(n).forEach((s, i) => out.set(`nodes/${n.name}/${String(i + 1).padStart(2, "0")}-${s.id.replace("/", "-")}.sh`, s.script));
-    out.set(`nodes/${n.name}/${n.initializes ? "init" : "join"}.sh`, n.bootstrap);
-    if (n.remove) out.set(`nodes/${n.name}/remove-node.sh`, n.remove);
-    out.set(`nodes/${n.name}/reset.sh`, n.reset);
-  }
-  out.set("cluster/join-credentials.sh", p.credentials);
-  out.set("cluster/cni.sh", p.cni);
-  out.set("cluster/wait-ready.sh", p.waitReady);
-  out.set("cluster/admin-kubeconfig.sh", p.adminKubeconfig);
-  return out;
+  return renderKubeadm(p);
 }
+
+// cp-3 is taken out while reachable, worker-1 as dead.
+const REMOVAL = stack("removal", [
+  { name: "cp-1", address: "192.0.2.11", roles: ["control-plane"] },
+  { name: "cp-2", address: "192.0.2.12", roles: ["control-plane"] },
+  { name: "cp-3", address: "192.0.2.13", roles: ["control-plane"], remove: true },
+  { name: "worker-1", address: "192.0.2.21", roles: ["worker"], remove: "dead" },
+]);
+
+test("a removal plan: the steps in words and the scripts, dead hosts first, nothing for the host marked dead", () => {
+  const removal = new Map([...files(plan(REMOVAL))].filter(([rel]) => rel.includes("/removal/")));
+  assertGoldenTree("kubeadm/removal", removal);
+  assert.deepEqual(plan(REMOVAL).removals.map((r) => r.name), ["worker-1", "cp-3"]);
+  assert.deepEqual(plan(REMOVAL).nodes.map((n) => n.name), ["cp-1", "cp-2"]);
+});
 
 for (const [label, spec] of [["1-control-plane", ONE_CP], ["3-control-plane", THREE_CP], ["vip", VIP], ["dns", DNS]] as const) {
   test(`kubeadm plan for the ${label} stack matches the golden files`, () => {
@@ -79,7 +83,7 @@ const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 
 test("every generated kubeadm script passes shellcheck -s bash", { skip: shellcheck ? false : "shellcheck is not installed (apt-get install shellcheck)" }, () => {
   const failures: string[] = [];
-  for (const spec of [ONE_CP, THREE_CP, VIP, DNS]) {
+  for (const spec of [ONE_CP, THREE_CP, VIP, DNS, REMOVAL]) {
     for (const [rel, content] of files(plan(spec))) {
       if (!rel.endsWith(".sh")) continue;
       const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: content, encoding: "utf8" });

@@ -131,7 +131,7 @@ test("duplicate hostname and machine-id: every host involved is named", () => {
 test("clock skew: the host 3 s ahead of the others fails, the others do not", () => {
   const r = preflight(spec, observe({ "cp-3": { clockMs: T + 3000 } }));
   assert.deepEqual(r.map((x) => x.errors.length), [0, 0, 1, 0]);
-  assert.equal(r[2].errors[0], "clock is 3.0s ahead of the other hosts (±0.0s); at most 2.0s is allowed (etcd and certificates need agreeing clocks): enable time sync (NTP) on this host");
+  assert.equal(r[2].errors[0], "clock is 3.0s ahead of the other hosts (±10 ms, read over a 20 ms round trip); at most 2.0s is allowed (etcd and certificates need agreeing clocks): enable time sync (NTP) on this host");
 });
 
 test("clock skew within the round trip's error bar is not a failure", () => {
@@ -220,4 +220,56 @@ test("the smallest machine preflight accepts for each role still gets a kubelet 
     const sized = sizeNode({ node: role, group: "default", kubelet: kubelet.parse({}), size: { cpus: min.cpus, memoryBytes } });
     assert.match(sized.explanation.check, /^ok: /, `${role} with ${min.cpus} CPU and ${memoryBytes} bytes`);
   }
+});
+
+/** The stack above with `marks` applied: host name -> remove mark. */
+function withRemovals(marks: Record<string, true | "dead">) {
+  return parseStack("t", {
+    ssh: { privateKeyPath: "/k" },
+    cluster: { name: "prod" },
+    hosts: spec.hosts.map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles, ...(marks[h.name] ? { remove: marks[h.name] } : {}) })),
+    gitops: { repoUrl: "https://example.com/repo.git" },
+  });
+}
+
+test("a node the cluster has but hosts does not list is refused, naming the node, the reporting host and the remove flag", () => {
+  const dropped = parseStack("t", {
+    ssh: { privateKeyPath: "/k" },
+    cluster: { name: "prod" },
+    hosts: spec.hosts.slice(0, 3).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles })),
+    gitops: { repoUrl: "https://example.com/repo.git" },
+  });
+  const listing = { clusterNodes: ["cp-1", "cp-2", "cp-3", "w-1"] };
+  const r = preflight(dropped, observe({ "cp-1": listing, "cp-2": listing }));
+  const errors = r.flatMap((x) => x.errors.map((e) => `${x.host}: ${e}`));
+  assert.equal(errors.length, 1, "one refusal, from the first control plane that listed it");
+  assert.match(errors[0], /^cp-1: the cluster has a node "w-1" that is not in hosts: .*`remove: true`.*`remove: dead`/);
+  assert.throws(() => assertPreflight(r), PreflightError);
+  // Marked, it is planned instead, and the plan is shown as a warning.
+  const marked = preflight(withRemovals({ "w-1": true }), observe({ "cp-1": listing }));
+  assert.deepEqual(marked.flatMap((x) => x.errors), []);
+  const w1 = marked.find((x) => x.host === "w-1")!;
+  assert.match(w1.warnings[0], /^hosts\[3\] is marked remove: this up takes it out of the cluster: \(1\) drain w-1 .*\(2\) kubeadm reset on w-1; \(3\) delete the Node w-1$/);
+});
+
+test("removing control planes: refused with the numbers when etcd would have no answering majority, allowed otherwise, warned when few are left", () => {
+  // 3 members; cp-3 drained and reset: 3 answer, 2 needed.
+  const one = preflight(withRemovals({ "cp-3": true }), observe());
+  assert.deepEqual(one.flatMap((x) => x.errors), []);
+  assert.match(one.find((x) => x.host === "cp-3")!.warnings[1], /^2 control planes left after the removal \(cp-1, cp-2\): etcd then survives no control-plane failure; add a replacement to get back to 3$/);
+  // Two dead of three: 1 answers, 2 needed.
+  const two = preflight(withRemovals({ "cp-2": "dead", "cp-3": "dead" }), observe());
+  assert.deepEqual(two.filter((x) => x.errors.length).map((x) => x.host), ["cp-2", "cp-3"]);
+  assert.equal(
+    two.find((x) => x.host === "cp-2")!.errors[0],
+    "removing cp-2 (dead), cp-3 (dead): etcd has 3 members and 1 of them answer (cp-2, cp-3 are dead), but etcd changes its membership only while 2 answer: " +
+      "bring a dead control plane back first, or restore the cluster from an etcd snapshot (docs/kubernetes.md, node lifecycle)",
+  );
+  // One dead of three: 2 answer, fine; a worker removal says nothing about quorum.
+  assert.deepEqual(preflight(withRemovals({ "cp-1": "dead" }), observe()).flatMap((x) => x.errors), []);
+  assert.equal(preflight(withRemovals({ "w-1": "dead" }), observe()).find((x) => x.host === "w-1")!.warnings.length, 1);
+});
+
+test("removing every control plane is refused by the config check, naming them", () => {
+  assert.throws(() => withRemovals({ "cp-1": true, "cp-2": true, "cp-3": "dead" }), /hosts: every control plane is marked remove \(hosts\[0\] cp-1, hosts\[1\] cp-2, hosts\[2\] cp-3\): that would take the whole cluster down/);
 });

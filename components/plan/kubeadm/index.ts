@@ -14,9 +14,9 @@ import { kubeVipManifest, KUBE_VIP_MANIFEST, needsSuperAdminDuringInit, ADMIN_CO
 import { haproxyConfig, localLoadBalancerStep } from "./localLoadBalancer";
 import { onlinePackagesStep, versionGuard } from "./packages";
 import { fileHolds, writeFileAtomically } from "./shell";
+import { planRemovals, staleMemberScript, type RemovalPlan } from "./removal";
 import {
-  adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript,
-  removeNodeScript, resetScript, waitReadyScript, type PlacedFile,
+  adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript, waitReadyScript, type PlacedFile,
 } from "./scripts";
 import { configDirProblem } from "../kubelet/render";
 import { calicoManifestUrl } from "./versions";
@@ -56,10 +56,8 @@ export interface KubeadmNodePlan {
   init?: string;
   /** On every node: `kubeadm join` (credentials on stdin), for when a cluster already runs. */
   join: string;
-  /** Run on the first control plane when this node leaves the config (not for the first one). */
-  remove?: string;
-  /** Run on the node itself after `remove`. */
-  reset: string;
+  /** Control planes: run on the control plane it joins through, just before the join (a replaced machine's old etcd member). */
+  staleMember?: string;
 }
 
 export interface KubeadmClusterPlan {
@@ -72,6 +70,8 @@ export interface KubeadmClusterPlan {
   waitReady: string;
   adminKubeconfig: string;
   nodes: KubeadmNodePlan[];
+  /** Hosts marked `remove`, in the order they are taken out. */
+  removals: RemovalPlan[];
 }
 
 export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: KubeadmOptions = {}): KubeadmClusterPlan {
@@ -129,10 +129,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
       bootstrap: node.initializes ? init! : join,
       ...(init ? { init } : {}),
       join,
-      remove: node.initializes
-        ? undefined
-        : removeNodeScript({ node, runOn: first.name, drainTimeoutSeconds: spec.kubelet.rollout.drainTimeoutSeconds }),
-      reset: resetScript(node),
+      ...(node.isControlPlane ? { staleMember: staleMemberScript(node.name, node.address) } : {}),
     };
   });
 
@@ -151,6 +148,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     waitReady: waitReadyScript(nodes.map((n) => n.name).sort(), opts.readyTimeoutSeconds ?? spec.kubelet.rollout.readyTimeoutSeconds),
     adminKubeconfig: adminKubeconfigScript(`https://${endpoint.controlPlaneEndpoint}`, endpoint.externalServer),
     nodes: nodePlans,
+    removals: planRemovals(spec.hosts, spec.kubelet.rollout.drainTimeoutSeconds),
   };
 }
 

@@ -20,7 +20,8 @@ export interface PlacedFile {
   mode: string;
 }
 
-function script(title: string, body: string[]): string {
+/** A standalone bash script: shebang, its title as a comment, strict mode, the body. */
+export function script(title: string, body: string[]): string {
   return [...HEAD.slice(0, 1), `# ${title}`, ...HEAD.slice(1), "", ...body, ""].join("\n");
 }
 
@@ -203,52 +204,6 @@ export function waitReadyScript(nodes: string[], timeoutSeconds: number): string
     '  echo "CoreDNS did not become available: pods cannot resolve names; see kubectl -n kube-system get pods -l k8s-app=kube-dns" >&2',
     "  exit 7",
     "fi",
-  ]);
-}
-
-/**
- * Take a node out of the cluster, run on a remaining control plane: drain,
- * delete the Node, and for a control plane remove its etcd member (the
- * host may already be gone, so its own `kubeadm reset` cannot be relied on).
- */
-export function removeNodeScript(opts: { node: InventoryNode; runOn: string; drainTimeoutSeconds: number }): string {
-  const n = opts.node.name;
-  const body = [
-    `export KUBECONFIG=${ADMIN_CONF}`,
-    `if ! kubectl get node ${q(n)} >/dev/null 2>&1; then`,
-    `  echo "${n}: not a node of the cluster (already removed)"`,
-    "else",
-    `  kubectl drain ${q(n)} --ignore-daemonsets --delete-emptydir-data --timeout=${opts.drainTimeoutSeconds}s ||`,
-    `    echo "${n}: drain did not finish in ${opts.drainTimeoutSeconds} s; deleting the node anyway" >&2`,
-    `  kubectl delete node ${q(n)} --wait=true`,
-    "fi",
-  ];
-  if (opts.node.isControlPlane) {
-    body.push(
-      `etcdctl() { kubectl -n kube-system exec ${q(`etcd-${opts.runOn}`)} -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key "$@"; }`,
-      `id=$(etcdctl member list | awk -F', ' -v name=${q(n)} '$3 == name { print $1 }')`,
-      'if [ -n "$id" ]; then',
-      '  etcdctl member remove "$id"',
-      `  echo "${n}: etcd member $id removed"`,
-      "else",
-      `  echo "${n}: no etcd member of that name (already removed)"`,
-      "fi",
-    );
-  }
-  return script(`${n}: drain, delete${opts.node.isControlPlane ? ", remove etcd member" : ""} (runs on ${opts.runOn})`, body);
-}
-
-/** On the removed host itself: undo kubeadm, so the host can be reused. */
-export function resetScript(node: InventoryNode): string {
-  return script(`${node.name}: kubeadm reset`, [
-    "if ! command -v kubeadm >/dev/null; then",
-    `  echo "${node.name}: kubeadm is not installed; nothing to reset"`,
-    "  exit 0",
-    "fi",
-    "kubeadm reset -f",
-    // kubeadm reset leaves these by design; a later join would trip over them.
-    `rm -rf /etc/cni/net.d ${KUBEADM_DIR}`,
-    `echo "${node.name}: reset"`,
   ]);
 }
 
