@@ -74,7 +74,9 @@ export class Cluster extends pulumi.ComponentResource {
       });
     }
 
-    const first = plan.nodes.find((n) => n.initializes)!;
+    // kubectl for the rollout runs on the first control plane by name: a
+    // stable choice, so reordering hosts changes no kubelet file's inputs.
+    const kubectlOn = plan.nodes.filter((n) => n.isControlPlane).map((n) => n.name).sort()[0];
     this.kubelet = new KubeletRollout(
       `${name}-kubelet`,
       {
@@ -83,7 +85,7 @@ export class Cluster extends pulumi.ComponentResource {
           return { name: n.name, fields: n.kubelet.fields, target: keyless(n.name), dependsOn: [this.nodes[i].prep] };
         }),
         rollout: spec.kubelet.rollout,
-        controlPlane: keyless(first.name),
+        controlPlane: keyless(kubectlOn),
       },
       { parent: this },
     );

@@ -44,7 +44,8 @@ export function changedInputs(olds: KubeletConfigState, news: KubeletConfigState
   for (const key of OTHER_INPUTS) {
     if (!sameInput(olds[key], news[key])) out.push(key);
   }
-  out.push(...reachChanges(olds.target, news.target), ...reachChanges(olds.controlPlane, news.controlPlane, "controlPlane"));
+  // controlPlane is only where kubectl runs: another one is no change of the file.
+  out.push(...reachChanges(olds.target, news.target));
   return out;
 }
 

@@ -42,7 +42,8 @@ export function buildStack(inputs: StackInputs) {
     cluster,
     outputs: {
       layers: spec.layers,
-      nodes: cluster.kubernetes?.nodes ?? cluster.nodes.map((n) => n.name),
+      // By name, as every list a reorder of hosts must not change.
+      nodes: cluster.kubernetes?.nodes ?? cluster.nodes.map((n) => n.name).sort(),
       ...(cluster.kubernetes && {
         endpoint: cluster.kubernetes.endpoint,
         /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets`. */
