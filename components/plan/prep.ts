@@ -6,7 +6,7 @@
 import { releaseOf } from "../config/kubernetesReleases";
 import type { StackSpec } from "../config/schema";
 import type { InventoryNode } from "./inventory";
-import { shellQuote } from "./shell";
+import { clearTheWay, shellQuote } from "./shell";
 import type { HostStep } from "./step";
 
 /** `systemd-detect-virt` names of container runtimes: they share the host kernel. */
@@ -107,6 +107,7 @@ function fileStep(id: string, title: string, path: string, content: string): Hos
       'tmp=$(mktemp "$dest.XXXXXX")',
       `printf '%s' ${shellQuote(content)} > "$tmp"`,
       'chmod 0644 "$tmp"',
+      clearTheWay('"$dest"'),
       'mv -f "$tmp" "$dest"',
     ].join("\n"),
   };
@@ -209,6 +210,7 @@ function containerdConfig(pause: string): HostStep {
       'if cmp -s "$tmp" "$cfg"; then',
       '  rm -f "$tmp"',
       "else",
+      clearTheWay('"$cfg"').replace(/^/gm, "  "),
       '  [ ! -e "$cfg" ] || [ -e "$cfg.ironroot.bak" ] || cp -p "$cfg" "$cfg.ironroot.bak"',
       '  mv -f "$tmp" "$cfg"',
       "  systemctl restart containerd",

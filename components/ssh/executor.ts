@@ -10,7 +10,8 @@ import type { HostSpec, StackSpec } from "../config/schema";
 import { credentialsFrom } from "../config/ssh";
 import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "./hostKey";
-import { HostError, withCredentials, type HostAddress, type HostSession, type RunOptions, type RunResult, type SshTarget } from "./types";
+import { clearTheWay, MOVED_ASIDE } from "../plan/shell";
+import { HostError, withCredentials, type HostAddress, type HostSession, type PutResult, type RunOptions, type RunResult, type SshTarget } from "./types";
 
 // The slice of ssh2's API used here (ssh2 ships no type declarations).
 interface ClientChannel extends NodeJS.ReadWriteStream {
@@ -143,8 +144,8 @@ class PooledSession implements HostSession {
     return r.stdout;
   }
 
-  async putFile(remotePath: string, content: string | Buffer, mode: number): Promise<void> {
-    await this.writeFrom(remotePath, mode, content);
+  async putFile(remotePath: string, content: string | Buffer, mode: number): Promise<PutResult> {
+    return this.writeFrom(remotePath, mode, content);
   }
 
   async upload(localPath: string, remotePath: string): Promise<void> {
@@ -157,7 +158,7 @@ class PooledSession implements HostSession {
     await this.writeFrom(remotePath, mode, createReadStream(localPath));
   }
 
-  private async writeFrom(remotePath: string, mode: number, input: string | Buffer | Readable): Promise<void> {
+  private async writeFrom(remotePath: string, mode: number, input: string | Buffer | Readable): Promise<PutResult> {
     // Temp file in the same directory, then rename: readers never see half a file.
     const script = [
       "set -euo pipefail",
@@ -168,12 +169,15 @@ class PooledSession implements HostSession {
       "trap 'rm -f \"$tmp\"' EXIT",
       'cat > "$tmp"',
       `chmod ${mode.toString(8).padStart(4, "0")} "$tmp"`,
+      clearTheWay('"$dest"'),
       'mv -f "$tmp" "$dest"',
       "trap - EXIT",
     ].join("\n");
     const what = `writing ${remotePath}`;
     const r = await this.exec(script, {}, what, input);
     if (r.code !== 0) throw this.error(what, `exit status ${r.code}: ${r.stderr.trim()}`);
+    const note = r.stderr.split("\n").find((l) => l.startsWith(MOVED_ASIDE));
+    return note ? { movedAside: note } : {};
   }
 
   private error(what: string, cause: string): HostError {
@@ -207,6 +211,7 @@ class PooledSession implements HostSession {
     if (r.timedOut || (r.code === TIMEOUT_EXIT && Date.now() - started >= timeoutSeconds * 1000 - 250)) {
       throw this.error(what, `timed out after ${timeoutSeconds}s`);
     }
+    if (r.lost) throw this.error(what, CONNECTION_LOST);
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
   }
 }
@@ -241,7 +246,14 @@ async function proveSudo(conn: Connection, t: SshTarget): Promise<void> {
 
 interface ChannelResult extends RunResult {
   timedOut: boolean;
+  /** The channel closed without an exit status: the connection went away under the command. */
+  lost: boolean;
 }
+
+/** What a lost connection means for the step that was running: its outcome is unknown. */
+export const CONNECTION_LOST =
+  "the connection to the host was lost while this ran (no exit status came back), so the command may still be running there: " +
+  "run pulumi up again once the host answers; host steps wait for a step still running from the lost connection, then check it afresh";
 
 async function execOnChannel(
   conn: Connection,
@@ -265,6 +277,10 @@ async function execOnChannel(
           stderr: new LineSplitter((l) => o.onLine?.(o.mask(l), "stderr")),
         };
         let timedOut = false;
+        let exited = false;
+        ch.on("exit", () => {
+          exited = true;
+        });
         const guard = setTimeout(() => {
           timedOut = true;
           ch.close();
@@ -286,6 +302,7 @@ async function execOnChannel(
             stdout: Buffer.concat(out).toString("utf8"),
             stderr: Buffer.concat(errOut).toString("utf8"),
             timedOut,
+            lost: !exited && !timedOut && typeof code !== "number" && !signal,
           });
         });
         const input = o.input;

@@ -20,9 +20,12 @@ function fail(s: HostSession, what: string, cause: string): HostError {
   return new HostError(s.target.name, endpoint(s), what, cause);
 }
 
-/** The live file, or undefined when there is none. */
+/**
+ * The live file, or undefined when there is none. Something else at the
+ * path (a directory) counts as no file: writing moves it aside.
+ */
 export async function readKubeletDropIn(s: HostSession, path: string): Promise<string | undefined> {
-  const r = await s.run(`if [ -e ${shellQuote(path)} ]; then cat -- ${shellQuote(path)}; else exit ${ABSENT}; fi`);
+  const r = await s.run(`if [ -f ${shellQuote(path)} ]; then cat -- ${shellQuote(path)}; else exit ${ABSENT}; fi`);
   if (r.code === ABSENT) return undefined;
   if (r.code !== 0) throw fail(s, `reading ${path}`, `exit status ${r.code}: ${lastLines(r.stderr)}`);
   return r.stdout;
@@ -102,18 +105,22 @@ export interface ApplyKubeletResult {
  */
 export async function applyKubeletDropIn(node: HostSession, o: ApplyKubeletOptions): Promise<ApplyKubeletResult> {
   const log = o.log ?? (() => {});
+  const write = async () => {
+    const put = await node.putFile(o.path, o.content, 0o644);
+    if (put.movedAside) log(`${o.nodeName}: ${put.movedAside}`);
+  };
   const liveText = await readKubeletDropIn(node, o.path);
   if (liveText === o.content) return { changed: false, path: "unchanged", changes: [] };
   const changes = diffKubeletFields(liveText === undefined ? undefined : safeParse(liveText), o.fields).map(formatChange);
 
   const state = await kubeletState(node, o.nodeName, o.controlPlane);
   if (state.kind === "fresh") {
-    await node.putFile(o.path, o.content, 0o644);
+    await write();
     log(`${o.nodeName}: wrote ${o.path} (no kubelet running yet)`);
     return { changed: true, path: "written", changes };
   }
   if (state.kind === "unregistered") {
-    await node.putFile(o.path, o.content, 0o644);
+    await write();
     await node.check("restarting the kubelet", "systemctl restart kubelet.service");
     log(`${o.nodeName}: wrote ${o.path} and restarted the kubelet (node not registered in a cluster)`);
     return { changed: true, path: "written-restarted", changes };
@@ -139,7 +146,7 @@ export async function applyKubeletDropIn(node: HostSession, o: ApplyKubeletOptio
 
   const leftCordoned = `; node ${o.nodeName} is left cordoned: fix it, then \`kubectl uncordon ${o.nodeName}\``;
   try {
-    await node.putFile(o.path, o.content, 0o644);
+    await write();
     await node.check("restarting the kubelet", "systemctl restart kubelet.service");
   } catch (e) {
     throw appendCause(e, leftCordoned);

@@ -72,9 +72,15 @@ export interface HostSession {
   /** Like run, but a non-zero exit throws HostError naming the host and what was being done. */
   check(what: string, command: string, opts?: RunOptions): Promise<string>;
   /** Write content to a remote file atomically (temp file + rename), with this mode (no default: each caller says who may read it). */
-  putFile(remotePath: string, content: string | Buffer, mode: number): Promise<void>;
+  putFile(remotePath: string, content: string | Buffer, mode: number): Promise<PutResult>;
   /** Copy a local file to the host. */
   upload(localPath: string, remotePath: string): Promise<void>;
+}
+
+/** What writing a file did besides writing it. */
+export interface PutResult {
+  /** Set when something that was not a file stood at the path and was moved aside: the note that says where. */
+  movedAside?: string;
 }
 
 /** `<host> (<address>:<port>): <what was being done>: <cause>` */

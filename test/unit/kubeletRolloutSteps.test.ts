@@ -40,6 +40,7 @@ function scripted(name: string, log: string[], answers: [RegExp, Answer | Partia
     async putFile(path, content) {
       log.push(`${name}: putFile ${path}`);
       files.set(path, String(content));
+      return {};
     },
     async upload() {
       throw new Error("not used");

@@ -68,7 +68,7 @@ test("containerd: SystemdCgroup turned on, restart only when the file changed", 
   const s = steps.find((x) => x.id === "prep/containerd-config")!;
   assert.match(s.probe, /SystemdCgroup\[\[:space:\]\]\*=\[\[:space:\]\]\*true' \/etc\/containerd\/config.toml/);
   assert.match(s.apply, /containerd config default > "\$tmp"/);
-  assert.match(s.apply, /if cmp -s "\$tmp" "\$cfg"; then\n  rm -f "\$tmp"\nelse\n.*\n  mv -f "\$tmp" "\$cfg"\n  systemctl restart containerd\nfi/);
+  assert.match(s.apply, /if cmp -s "\$tmp" "\$cfg"; then\n  rm -f "\$tmp"\nelse\n(?:.*\n)+  mv -f "\$tmp" "\$cfg"\n  systemctl restart containerd\nfi/);
 });
 
 // Runs the probe of a file step against a scratch copy, to prove the probe

@@ -1,7 +1,7 @@
 // Small helpers for generated shell: quoting and writing file contents
 // without heredocs (step bodies are re-indented, which breaks heredoc ends).
 
-import { shellQuote as q } from "../shell";
+import { clearTheWay, shellQuote as q } from "../shell";
 
 export { q };
 
@@ -25,6 +25,7 @@ export function writeFileAtomically(path: string, content: string, mode: string)
     `tmp=$(mktemp ${q(`${dir}/.${base}.XXXXXX`)})`,
     `${printfLines(content)} >"$tmp"`,
     `chmod ${mode} "$tmp"`,
+    clearTheWay(q(path)),
     `mv -f "$tmp" ${q(path)}`,
   ].join("\n");
 }

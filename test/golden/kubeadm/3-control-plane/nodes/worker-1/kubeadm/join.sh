@@ -38,6 +38,12 @@ printf '%s\n' \
   'maxPods: 110' \
   '# worker-1' >"$tmp"
 chmod 0644 "$tmp"
+if [ -e '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -f '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -L '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ]; then
+  aside='/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+  kind=$(stat -c %F '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf')
+  mv -- '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' "$aside"
+  echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+fi
 mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
 umask 077
 work=$(mktemp -d)

@@ -30,6 +30,12 @@ printf '%s\n' \
   'maxPods: 110' \
   '# cp-1' >"$tmp"
 chmod 0644 "$tmp"
+if [ -e '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -f '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -L '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ]; then
+  aside='/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+  kind=$(stat -c %F '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf')
+  mv -- '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' "$aside"
+  echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+fi
 mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
 install -d -m 0755 '/etc/kubernetes/ironroot'
 tmp=$(mktemp '/etc/kubernetes/ironroot/.kubeadm-init.yaml.XXXXXX')
@@ -71,6 +77,12 @@ printf '%s\n' \
   'kind: KubeletConfiguration' \
   'cgroupDriver: systemd' >"$tmp"
 chmod 0600 "$tmp"
+if [ -e '/etc/kubernetes/ironroot/kubeadm-init.yaml' ] && [ ! -f '/etc/kubernetes/ironroot/kubeadm-init.yaml' ] && [ ! -L '/etc/kubernetes/ironroot/kubeadm-init.yaml' ]; then
+  aside='/etc/kubernetes/ironroot/kubeadm-init.yaml'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+  kind=$(stat -c %F '/etc/kubernetes/ironroot/kubeadm-init.yaml')
+  mv -- '/etc/kubernetes/ironroot/kubeadm-init.yaml' "$aside"
+  echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+fi
 mv -f "$tmp" '/etc/kubernetes/ironroot/kubeadm-init.yaml'
 kubeadm init --config /etc/kubernetes/ironroot/kubeadm-init.yaml --upload-certs --skip-token-print --skip-certificate-key-print
 echo "cp-1: cluster initialised"

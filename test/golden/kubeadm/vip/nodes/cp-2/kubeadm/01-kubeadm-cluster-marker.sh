@@ -15,6 +15,12 @@ apply() {
   printf '%s\n' \
     'vip' >"$tmp"
   chmod 0644 "$tmp"
+  if [ -e '/etc/ironroot/cluster' ] && [ ! -f '/etc/ironroot/cluster' ] && [ ! -L '/etc/ironroot/cluster' ]; then
+    aside='/etc/ironroot/cluster'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/etc/ironroot/cluster')
+    mv -- '/etc/ironroot/cluster' "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
   mv -f "$tmp" '/etc/ironroot/cluster'
 }
 

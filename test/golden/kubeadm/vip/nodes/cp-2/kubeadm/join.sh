@@ -38,6 +38,12 @@ printf '%s\n' \
   'maxPods: 110' \
   '# cp-2' >"$tmp"
 chmod 0644 "$tmp"
+if [ -e '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -f '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! -L '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ]; then
+  aside='/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+  kind=$(stat -c %F '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf')
+  mv -- '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' "$aside"
+  echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+fi
 mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
 install -d -m 0755 '/etc/kubernetes/manifests'
 tmp=$(mktemp '/etc/kubernetes/manifests/.kube-vip.yaml.XXXXXX')
@@ -101,6 +107,12 @@ printf '%s\n' \
   '      hostPath:' \
   '        path: /etc/kubernetes/admin.conf' >"$tmp"
 chmod 0600 "$tmp"
+if [ -e '/etc/kubernetes/manifests/kube-vip.yaml' ] && [ ! -f '/etc/kubernetes/manifests/kube-vip.yaml' ] && [ ! -L '/etc/kubernetes/manifests/kube-vip.yaml' ]; then
+  aside='/etc/kubernetes/manifests/kube-vip.yaml'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+  kind=$(stat -c %F '/etc/kubernetes/manifests/kube-vip.yaml')
+  mv -- '/etc/kubernetes/manifests/kube-vip.yaml' "$aside"
+  echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+fi
 mv -f "$tmp" '/etc/kubernetes/manifests/kube-vip.yaml'
 umask 077
 work=$(mktemp -d)

@@ -35,6 +35,12 @@ apply() {
   if cmp -s "$tmp" "$cfg"; then
     rm -f "$tmp"
   else
+    if [ -e "$cfg" ] && [ ! -f "$cfg" ] && [ ! -L "$cfg" ]; then
+      aside="$cfg".ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+      kind=$(stat -c %F "$cfg")
+      mv -- "$cfg" "$aside"
+      echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+    fi
     [ ! -e "$cfg" ] || [ -e "$cfg.ironroot.bak" ] || cp -p "$cfg" "$cfg.ironroot.bak"
     mv -f "$tmp" "$cfg"
     systemctl restart containerd

@@ -22,6 +22,12 @@ apply() {
   br_netfilter
   ' > "$tmp"
   chmod 0644 "$tmp"
+  if [ -e "$dest" ] && [ ! -f "$dest" ] && [ ! -L "$dest" ]; then
+    aside="$dest".ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F "$dest")
+    mv -- "$dest" "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
   mv -f "$tmp" "$dest"
 }
 

@@ -72,6 +72,12 @@ apply() {
     '    server cp-2 203.0.113.12:6443' \
     '    server cp-3 203.0.113.13:6443' >"$tmp"
   chmod 0644 "$tmp"
+  if [ -e '/etc/haproxy/haproxy.cfg.ironroot-new' ] && [ ! -f '/etc/haproxy/haproxy.cfg.ironroot-new' ] && [ ! -L '/etc/haproxy/haproxy.cfg.ironroot-new' ]; then
+    aside='/etc/haproxy/haproxy.cfg.ironroot-new'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/etc/haproxy/haproxy.cfg.ironroot-new')
+    mv -- '/etc/haproxy/haproxy.cfg.ironroot-new' "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
   mv -f "$tmp" '/etc/haproxy/haproxy.cfg.ironroot-new'
   haproxy -c -q -f /etc/haproxy/haproxy.cfg.ironroot-new
   mv -f /etc/haproxy/haproxy.cfg.ironroot-new /etc/haproxy/haproxy.cfg
