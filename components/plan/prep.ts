@@ -53,7 +53,7 @@ const inContainer = (reason: string) => ({ virt: CONTAINER_VIRT, reason });
 /** Prep steps for one node, in the order they run. */
 export function prepSteps(spec: StackSpec, _node: InventoryNode): HostStep[] {
   return [
-    packages(), modulesOnBoot(), modulesLoaded(), sysctlPersisted(), sysctlApplied(), swapOffInFstab(), swapOffNow(),
+    dpkgConsistent(), packages(), modulesOnBoot(), modulesLoaded(), sysctlPersisted(), sysctlApplied(), swapOffInFstab(), swapOffNow(),
     containerdConfig(sandboxImage(spec.cluster.kubernetesVersion)), timeSync(),
   ];
 }
@@ -65,6 +65,28 @@ export function prepSteps(spec: StackSpec, _node: InventoryNode): HostStep[] {
  */
 export function sandboxImage(kubernetesVersion: string): string {
   return `registry.k8s.io/pause:${releaseOf(kubernetesVersion).pauseVersion}`;
+}
+
+/**
+ * A package run cut off mid-way (power loss, a killed connection: dpkg gets
+ * SIGPIPE) leaves packages unpacked but not configured, and every apt-get
+ * after it refuses with "dpkg was interrupted". Finish what was started, the
+ * way dpkg says to, keeping the configuration files on the host, and say
+ * what was repaired.
+ */
+function dpkgConsistent(): HostStep {
+  return {
+    id: "prep/dpkg-consistent",
+    title: "No package operation was left half-done (dpkg --audit finds nothing)",
+    probe: '[ -z "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ] && [ -z "$(dpkg --audit 2>/dev/null)" ]',
+    apply: [
+      "export DEBIAN_FRONTEND=noninteractive",
+      'echo "an earlier package run was interrupted; finishing it with dpkg --configure -a. dpkg --audit said:" >&2',
+      "dpkg --audit 2>&1 | sed 's/^/  /' >&2 || true",
+      "dpkg --force-confdef --force-confold --configure -a",
+      `${APT} install -f -y`,
+    ].join("\n"),
+  };
 }
 
 function packages(): HostStep {

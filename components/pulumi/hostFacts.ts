@@ -8,7 +8,7 @@ import type { HostFacts } from "../plan/facts";
 import { inventory } from "../plan/inventory";
 import { assertPreflight, formatReport, preflight, requiredPorts, type HostReport, type Observed, type PreflightOptions } from "../plan/preflight";
 import type { HostStep } from "../plan/step";
-import { closeAll, session, targetFor } from "../ssh/executor";
+import { closeAll, onDebug, session, targetFor } from "../ssh/executor";
 import { gatherFacts } from "../ssh/gatherFacts";
 import { pendingStepIds } from "../ssh/runSteps";
 
@@ -28,6 +28,7 @@ export interface GatheredHosts {
 
 /** Facts of every host, after preflight passed. Throws PreflightError listing every failing host. */
 export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): Promise<GatheredHosts> {
+  onDebug((m) => pulumi.log.debug(m));
   const nodes = inventory(spec);
   const observed: Record<string, Observed> = {};
   try {

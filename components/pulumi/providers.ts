@@ -5,6 +5,7 @@
 // moving it means changing that one line.
 import * as pulumi from "@pulumi/pulumi";
 import { sshCredentials, type SshCredentials } from "../config/ssh";
+import { onDebug } from "../ssh/executor";
 import { HostError } from "../ssh/types";
 import { diskBenchmarkProvider } from "./DiskBenchmarkProvider";
 import type { ProviderFactory, ProviderKind, RemovalMarks } from "./hostResource";
@@ -37,6 +38,7 @@ let marks: RemovalMarks = new Map();
 /** The stack config, as the engine hands it to dynamic providers (secrets decrypted). Read when a host is reached, not before. */
 export function configure(config: { get(key: string): string | undefined }): void {
   credentials = () => sshCredentials((key) => config.get(key));
+  onDebug((m) => pulumi.log.debug(m));
   marks = removalMarks(config.get("ironroot:hosts"));
 }
 

@@ -14,8 +14,10 @@ export const TIMEOUT_EXIT = 124;
  * (closing the channel alone leaves it running), and `sudo -n` for non-root
  * users: -n makes sudo fail instead of waiting for a password nobody types.
  */
-export function wrapCommand(command: string, opts: { sudo: boolean; timeoutSeconds: number }): string {
-  const inner = `env LC_ALL=C timeout --kill-after=5 ${opts.timeoutSeconds} bash -c ${shellQuote(command)}`;
+export function wrapCommand(command: string, opts: { sudo: boolean; timeoutSeconds: number; runId?: string }): string {
+  // The run id names the command on the host, so an interrupt can stop it (interrupt.ts).
+  const id = opts.runId ? ` IRONROOT_RUN=${opts.runId}` : "";
+  const inner = `env LC_ALL=C${id} timeout --kill-after=5 ${opts.timeoutSeconds} bash -c ${shellQuote(command)}`;
   return opts.sudo ? `sudo -n -- ${inner}` : `exec ${inner}`;
 }
 

@@ -2,6 +2,7 @@
 // process, opened on first use and reused by every step; host keys pinned;
 // sudo for non-root users; bounded retries for connection-level failures
 // only; every command under a timeout that is enforced on the host.
+import { randomBytes } from "node:crypto";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import type { Readable } from "node:stream";
@@ -10,6 +11,7 @@ import type { HostSpec, StackSpec } from "../config/schema";
 import { credentialsFrom } from "../config/ssh";
 import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "./hostKey";
+import { stopScript, track } from "./interrupt";
 import { clearTheWay, MOVED_ASIDE } from "../plan/shell";
 import { HostError, withCredentials, type HostAddress, type HostSession, type PutResult, type RunOptions, type RunResult, type SshTarget } from "./types";
 
@@ -44,6 +46,13 @@ interface Connection {
 
 const pool = new Map<string, Promise<Connection>>();
 const opened = new Map<string, number>();
+
+let debugLog: (message: string) => void = () => undefined;
+
+/** Where the executor's debug lines go (the Pulumi layer passes pulumi.log.debug); default: nowhere. */
+export function onDebug(log: (message: string) => void): void {
+  debugLog = log;
+}
 
 /** SSH connections opened so far in this process, per host name (the benchmark's figure). */
 export function connectionsOpened(): Record<string, number> {
@@ -131,7 +140,7 @@ class PooledSession implements HostSession {
   }
 
   async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
-    return this.exec(command, opts, `running ${summarize(command)}`);
+    return this.exec(command, opts, opts.what ?? `running ${summarize(command)}`);
   }
 
   async check(what: string, command: string, opts: RunOptions = {}): Promise<string> {
@@ -198,7 +207,16 @@ class PooledSession implements HostSession {
     }
     const timeoutSeconds = opts.timeoutSeconds ?? this.target.commandTimeoutSeconds;
     const started = Date.now();
-    const r = await execOnChannel(conn, wrapCommand(command, { sudo, timeoutSeconds }), {
+    const runId = randomBytes(8).toString("hex");
+    const untrack = track({
+      host: this.target.name,
+      what,
+      stop: async () => {
+        const r = await execOnChannel(conn, wrapCommand(stopScript(runId), { sudo, timeoutSeconds: 10 }), { mask: (x) => x, guardMs: 15_000, urgent: true });
+        return r.stdout.trim() || `exit status ${r.code}`;
+      },
+    });
+    const r = await execOnChannel(conn, wrapCommand(command, { sudo, timeoutSeconds, runId }), {
       input: input ?? opts.stdin,
       onLine: opts.onLine,
       mask: masker(opts.secrets),
@@ -207,7 +225,7 @@ class PooledSession implements HostSession {
       guardMs: (timeoutSeconds + 15) * 1000,
     }).catch((e: Error) => {
       throw this.error(what, e.message);
-    });
+    }).finally(untrack);
     if (r.timedOut || (r.code === TIMEOUT_EXIT && Date.now() - started >= timeoutSeconds * 1000 - 250)) {
       throw this.error(what, `timed out after ${timeoutSeconds}s`);
     }
@@ -263,9 +281,11 @@ async function execOnChannel(
     onLine?: RunOptions["onLine"];
     mask: (s: string) => string;
     guardMs: number;
+    /** Skip the channel limit: for the one stop command of an interrupt, which must not wait behind the commands it stops (sshd allows 2 more). */
+    urgent?: boolean;
   },
 ): Promise<ChannelResult> {
-  const release = await conn.slots.acquire();
+  const release = o.urgent ? () => undefined : await conn.slots.acquire();
   try {
     return await new Promise<ChannelResult>((resolve, reject) => {
       conn.client.exec(command, (err, ch: ClientChannel) => {
@@ -402,7 +422,12 @@ async function openWithRetries(t: SshTarget, key: string): Promise<Connection> {
   };
   let lastCause = "";
   for (let attempt = 0; attempt <= t.connectRetries; attempt++) {
-    if (attempt > 0) await sleep(backoffMs(attempt - 1));
+    if (attempt > 0) {
+      const wait = backoffMs(attempt - 1);
+      // sshd at MaxStartups, or still starting: retried quietly, but never silently.
+      debugLog(`${t.name} (${endpointOf(t)}): connection attempt ${attempt} of ${t.connectRetries + 1} failed (${lastCause}); retrying in ${wait} ms`);
+      await sleep(wait);
+    }
     try {
       const client = await connectOnce(ep, t, privateKey, via);
       opened.set(t.name, (opened.get(t.name) ?? 0) + 1);

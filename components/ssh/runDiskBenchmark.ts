@@ -29,6 +29,7 @@ export async function runDiskBenchmark(
 ): Promise<DiskBenchmarkResult> {
   const what = `disk benchmark of ${plan.etcdDataDir}`;
   const r = await s.run(plan.script, {
+    what,
     timeoutSeconds: benchmarkTimeoutSeconds(plan),
     onLine: (line, stream) => {
       if (stream !== "stderr" || !line.startsWith(PROGRESS_PREFIX)) return;

@@ -74,7 +74,7 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
   let virt = opts.virt;
   const results: StepResult[] = [];
   for (const step of steps) {
-    if ((await s.run(probeCommand(step))).code === 0) {
+    if ((await s.run(probeCommand(step), { what: `probing step ${step.id} (${step.title})` })).code === 0) {
       results.push({ id: step.id, status: "ok" });
       say(`${step.id}: ok`);
       continue;
@@ -93,14 +93,11 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
       continue;
     }
     say(`${step.id}: applying (${step.title})`);
-    const applied = await s.run(applyCommand(step), { onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) }).catch((e: unknown) => {
-      // Name the step, not the script's first line.
-      throw e instanceof HostError ? new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, e.cause_) : e;
-    });
+    const applied = await s.run(applyCommand(step), { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
     if (applied.code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${lastLines(applied.stderr || applied.stdout)}`);
     }
-    if ((await s.run(probeCommand(step))).code !== 0) {
+    if ((await s.run(probeCommand(step), { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");
     }
     results.push({ id: step.id, status: "changed" });

@@ -57,6 +57,8 @@ export interface RunOptions {
   secrets?: string[];
   /** Receives each output line (already masked), e.g. to stream to the Pulumi log. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** What the command does, for messages (a failure, an interrupt). Default: its first line. */
+  what?: string;
 }
 
 export interface RunResult {

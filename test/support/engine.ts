@@ -125,6 +125,9 @@ export function engineStack(name: string, extraConfig: Record<string, unknown>, 
       return child;
     },
     remove() {
+      // For docs and debugging: IRONROOT_KEEP_ENGINE_LOG=<dir> keeps every engine run's output.
+      const keep = process.env.IRONROOT_KEEP_ENGINE_LOG;
+      if (keep) copyFileSync(logFile, join(keep, `${name}.log`));
       rmSync(stackFile, { force: true });
       rmSync(state, { recursive: true, force: true });
     },

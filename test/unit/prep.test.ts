@@ -14,6 +14,7 @@ const steps = prepSteps(spec, inventory(spec)[0]);
 
 test("prep steps run in this order", () => {
   assert.deepEqual(steps.map((s) => s.id), [
+    "prep/dpkg-consistent",
     "prep/packages",
     "prep/modules-on-boot",
     "prep/modules-loaded",
