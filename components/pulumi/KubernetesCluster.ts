@@ -29,7 +29,7 @@ export interface KubernetesClusterArgs {
  * network and readiness (`<name>-ready`). The initializer goes first; the other control planes
  * join one at a time (etcd grows one member at a time and must reach quorum
  * again); workers join after them. Hosts marked `remove` are taken out
- * last (`<node>-removal`), one at a time.
+ * next (`<node>-removal`), one at a time, then readiness is checked.
  */
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The admin kubeconfig, server reachable from the machine running Pulumi. Secret. */
@@ -86,19 +86,13 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       }
     }
 
-    this.ready = new ClusterReady(`${name}-ready`, {
-      controlPlanes,
-      cni: plan.cni,
-      waitReady: plan.waitReady,
-      adminKubeconfig: plan.adminKubeconfig,
-      // By name: reordering hosts is no change.
-      nodes: plan.nodes.map((n) => n.name).sort(),
-    }, { parent: this, dependsOn: Object.values(this.members) });
-    // Hosts marked `remove` go last, one at a time, once the nodes that stay
-    // are Ready: their pods need somewhere to go.
-    let previous: pulumi.Resource = this.ready;
+    // Hosts marked `remove` go once every node that stays is a member
+    // (their pods need somewhere to go), one at a time, and before the
+    // readiness check: a dead node still in the cluster would keep the pod
+    // network's DaemonSet rollout from ever completing.
+    let previous: pulumi.Resource[] = Object.values(this.members);
     for (const r of plan.removals) {
-      previous = this.removals[r.name] = new NodeRemoval(`${r.name}-removal`, {
+      previous = [this.removals[r.name] = new NodeRemoval(`${r.name}-removal`, {
         node: r.name,
         isControlPlane: r.isControlPlane,
         dead: r.dead,
@@ -106,8 +100,16 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         ...(r.dead ? {} : { target: reach(r.name), drain: r.drain, reset: r.reset }),
         controlPlanes,
         forget: r.forget,
-      }, { parent: this, dependsOn: [previous] });
+      }, { parent: this, dependsOn: previous })];
     }
+    this.ready = new ClusterReady(`${name}-ready`, {
+      controlPlanes,
+      cni: plan.cni,
+      waitReady: plan.waitReady,
+      adminKubeconfig: plan.adminKubeconfig,
+      // By name: reordering hosts is no change.
+      nodes: plan.nodes.map((n) => n.name).sort(),
+    }, { parent: this, dependsOn: [...Object.values(this.members), ...Object.values(this.removals)] });
     this.kubeconfig = pulumi.secret(this.ready.kubeconfig);
     this.endpoint = plan.endpoint.externalServer;
     this.nodes = plan.nodes

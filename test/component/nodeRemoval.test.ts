@@ -71,10 +71,13 @@ test("the removal's inputs carry its steps in words (what preview shows); a dead
   assert.deepEqual((cp1.inputs.controlPlanes as { name: string }[]).map((c) => c.name), ["cp-2", "cp-3"], "runs through survivors only");
 });
 
-test("order: removals after the cluster is Ready, one at a time", async () => {
+test("order: removals once every staying node is a member, one at a time; readiness after them (a dead node would hold the pod network's rollout)", async () => {
   await settle();
-  assert.ok(registrations.get("worker-2-removal")!.dependsOn.includes("ha-ready"));
-  assert.ok(registrations.get("cp-1-removal")!.dependsOn.includes("worker-2-removal"));
+  for (const m of ["cp-2-kubernetes", "cp-3-kubernetes", "worker-1-kubernetes"]) {
+    assert.ok(registrations.get("worker-2-removal")!.dependsOn.includes(m), `the first removal waits for ${m}`);
+  }
+  assert.deepEqual(registrations.get("cp-1-removal")!.dependsOn, ["worker-2-removal"]);
+  assert.ok(registrations.get("ha-ready")!.dependsOn.includes("cp-1-removal"));
 });
 
 test("the host that started the cluster is removed like any other control plane", () => {
