@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeadmClusterPlan, KubeadmNodePlan } from "../plan/kubeadm";
+import { membershipOrder, type KubeadmClusterPlan, type KubeadmNodePlan } from "../plan/kubeadm";
 import type { HostAddress } from "../ssh/types";
 import { ClusterReady } from "./ClusterReadyProvider";
 import { HostPrep } from "./HostPrepProvider";
@@ -53,24 +53,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       return h;
     };
     const gates = (n: string) => args.gates?.[n] ?? [];
-    const cps = plan.nodes.filter((n) => n.isControlPlane);
-    if (!cps.some((n) => n.name === args.initializer)) throw new Error(`KubernetesCluster: initializer ${args.initializer} is not a control plane of the plan`);
-    const controlPlanes = cps.map((n) => reach(n.name));
-    const order = [
-      ...cps.filter((n) => n.name === args.initializer),
-      ...cps.filter((n) => n.name !== args.initializer),
-      ...plan.nodes.filter((n) => !n.isControlPlane),
-    ];
-
-    let previousControlPlane: pulumi.Resource | undefined;
-    const controlPlaneMembers: pulumi.Resource[] = [];
-    for (const n of order) {
-      const dependsOn = n.name === args.initializer
-        ? Object.values(args.gates ?? {}).flat()
-        : n.isControlPlane ? [...gates(n.name), previousControlPlane!] : [...gates(n.name), ...controlPlaneMembers];
+    const controlPlanes = plan.nodes.filter((n) => n.isControlPlane).map((n) => reach(n.name));
+    for (const { node: n, after, afterEveryGate } of membershipOrder(plan.nodes, args.initializer)) {
       // The node's install steps (packages, load balancer, CNI config) run
       // on every node at once, as soon as its own gates pass; membership
-      // then follows the init/join order.
+      // then follows the plan's order.
       const install = new HostPrep(`${n.name}-k8s-install`, {
         node: n.name,
         target: reach(n.name),
@@ -78,12 +65,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         ...(args.virt?.[n.name] ? { virt: args.virt[n.name] } : {}),
       }, { parent: this, dependsOn: gates(n.name) });
       this.installs[n.name] = install;
-      const member = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn: [...dependsOn, install] });
-      this.members[n.name] = member;
-      if (n.isControlPlane) {
-        previousControlPlane = member;
-        controlPlaneMembers.push(member);
-      }
+      const dependsOn = [...(afterEveryGate ? Object.values(args.gates ?? {}).flat() : gates(n.name)), ...after.map((m) => this.members[m]), install];
+      this.members[n.name] = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn });
     }
 
     // Hosts marked `remove` go once every node that stays is a member

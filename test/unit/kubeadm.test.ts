@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { parseStack, type StackSpec } from "../../components/config/schema";
 import { factsScript } from "../../components/plan/facts";
 import { inventory } from "../../components/plan/inventory";
-import { planKubeadm, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
+import { membershipOrder, planKubeadm, type KubeadmClusterPlan, type KubeletFile } from "../../components/plan/kubeadm";
 import { renderKubeadm } from "../../components/render/kubeadm";
 import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
 import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
@@ -231,4 +231,16 @@ test("cluster.cni: flannel: every node gets flannel's CNI config step, the cni s
   const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: p.cni, encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout);
   assert.ok(!plan(ONE_CP).nodes[0].steps.some((s) => s.id === "kubeadm/cni-config"), "calico nodes get no flannel step");
+});
+
+test("membership order: the initializer from the hosts first, then control planes one at a time, then workers after all of them", () => {
+  const p = plan(THREE_CP);
+  const order = membershipOrder(p.nodes, "cp-2").map((m) => `${m.node.name} after [${m.after.join(",")}]${m.afterEveryGate ? " and every gate" : ""}`);
+  assert.deepEqual(order, [
+    "cp-2 after [] and every gate",
+    "cp-1 after [cp-2]",
+    "cp-3 after [cp-1]",
+    "worker-1 after [cp-1,cp-2,cp-3]",
+  ]);
+  assert.throws(() => membershipOrder(p.nodes, "worker-1"), /initializer worker-1 is not a control plane/);
 });

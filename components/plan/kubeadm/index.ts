@@ -152,6 +152,33 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
   };
 }
 
+/** One node's place in the order nodes become members. */
+export interface MembershipStep {
+  node: KubeadmNodePlan;
+  /** Members that must be in first. */
+  after: string[];
+  /** Only the initializer: every node's gates (disk, kubelet file, bundle) pass first. */
+  afterEveryGate: boolean;
+}
+
+/**
+ * The order nodes become members: the initializer first, once every node's
+ * gates passed; the other control planes one at a time (etcd grows by one
+ * member and must reach quorum again); the workers after every control
+ * plane. The Pulumi layer only turns this into dependencies.
+ */
+export function membershipOrder(nodes: KubeadmNodePlan[], initializer: string): MembershipStep[] {
+  const cps = nodes.filter((n) => n.isControlPlane);
+  const first = cps.find((n) => n.name === initializer);
+  if (!first) throw new Error(`kubeadm plan: initializer ${initializer} is not a control plane of the plan`);
+  const others = cps.filter((n) => n !== first);
+  return [
+    { node: first, after: [], afterEveryGate: true },
+    ...others.map((n, i) => ({ node: n, after: [i === 0 ? first.name : others[i - 1].name], afterEveryGate: false })),
+    ...nodes.filter((n) => !n.isControlPlane).map((n) => ({ node: n, after: cps.map((c) => c.name), afterEveryGate: false })),
+  ];
+}
+
 /** A node's steps as standalone scripts, in order (what render writes). */
 export function stepScripts(node: KubeadmNodePlan): { id: string; script: string }[] {
   return node.steps.map((s) => ({ id: s.id, script: stepScript(s) }));
