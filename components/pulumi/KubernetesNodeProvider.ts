@@ -43,6 +43,9 @@ export interface KubernetesNodeState {
   membership?: "init" | "join" | "member";
 }
 
+/** Only used to become a member. */
+const MEMBERSHIP_SCRIPTS: string[] = ["init", "join", "credentials", "staleMember"];
+
 /** Inputs whose change is a change of the resource (membership itself is never redone). */
 const DEFINING_INPUTS = ["node", "isControlPlane", "init", "join", "credentials", "staleMember"] as const;
 
@@ -105,7 +108,9 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) =
   return {
     async diff(_id: pulumi.ID, olds: KubernetesNodeState, news: KubernetesNodeState): Promise<pulumi.dynamic.DiffResult> {
       if (!isKnown(news)) return { changes: true };
-      const changed = nodeChanges(olds, news);
+      // For a member, the init and join scripts are history: another control
+      // plane's address in them (one added or removed) changes nothing here.
+      const changed = olds.membership ? nodeChanges(olds, news).filter((k) => !MEMBERSHIP_SCRIPTS.includes(k)) : nodeChanges(olds, news);
       // Another machine under the same name (a replaced host) joins anew.
       const replaces = reachChanges(olds.target, news.target).filter((f) => f === "target.address" || f === "target.hostKey");
       // No membership recorded: refresh found the node out of the cluster.

@@ -6,6 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { test } from "node:test";
 import { diskBenchmarkProvider, RERUN_KEYS, rerunSettings, type DiskBenchmarkInputs } from "../../components/pulumi/DiskBenchmarkProvider";
 import { hostPrepProvider, type HostPrepState } from "../../components/pulumi/HostPrepProvider";
+import { kubernetesNodeProvider, type KubernetesNodeState } from "../../components/pulumi/KubernetesNodeProvider";
 import { generateSealingKey, sealingKeyProvider } from "../../components/pulumi/SealingKeyProvider";
 import { parseSealingKey } from "../../components/plan/sealedSecrets";
 
@@ -79,4 +80,19 @@ test("SealingKey: create makes a 4096-bit key and a certificate that belong toge
 test("SealingKey: diff never asks for a new key", async () => {
   const olds = await generateSealingKey({ commonName: "sealed-secrets", validityDays: 1, keyBits: 2048 });
   assert.deepEqual(await sealingKeyProvider(noHost).diff!("id", olds, { commonName: "other", validityDays: 30, keyBits: 4096 }), { changes: false });
+});
+
+test("KubernetesNode: for a member, only another machine or role is a change; the init and join scripts matter only to a node that is not one", async () => {
+  const p = kubernetesNodeProvider(noHost);
+  const state: KubernetesNodeState = {
+    node: "lab-1", target, isControlPlane: true, init: "init v1", join: "join v1", credentials: "creds", controlPlanes: [target], initializer: "lab-1", membership: "member",
+  };
+  const { membership: _m, ...inputs } = state;
+  assert.deepEqual(await p.diff!("lab-1", state, inputs), { changes: false, replaces: [], deleteBeforeReplace: true });
+  // A control plane added or removed elsewhere rewrites the scripts: no change for a member...
+  assert.equal((await p.diff!("lab-1", state, { ...inputs, init: "init v2", join: "join v2", controlPlanes: [] })).changes, false);
+  // ...but a node found out of the cluster (refresh dropped its membership) joins again with them.
+  assert.equal((await p.diff!("lab-1", inputs, { ...inputs, init: "init v2" })).changes, true);
+  // Another machine under the name is joined anew.
+  assert.deepEqual((await p.diff!("lab-1", state, { ...inputs, target: { ...target, address: "10.77.0.99" } })).replaces, ["target.address"]);
 });
