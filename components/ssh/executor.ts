@@ -11,7 +11,7 @@ import type { HostSpec, StackSpec } from "../config/schema";
 import { credentialsFrom } from "../config/ssh";
 import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "./hostKey";
-import { stopScript, track } from "./interrupt";
+import { interrupting, stopScript, track } from "./interrupt";
 import { clearTheWay, MOVED_ASIDE } from "../plan/shell";
 import { HostError, withCredentials, type HostAddress, type HostSession, type PutResult, type RunOptions, type RunResult, type SshTarget } from "./types";
 
@@ -29,6 +29,7 @@ interface Client {
   forwardOut(srcIp: string, srcPort: number, dstIp: string, dstPort: number, cb: (err: Error | undefined, ch: ClientChannel) => void): void;
   on(event: string, cb: (...args: never[]) => void): this;
   end(): void;
+  destroy(): void;
 }
 type ConnectConfig = Record<string, unknown>;
 
@@ -65,7 +66,10 @@ export async function closeAll(): Promise<void> {
   pool.clear();
   for (const c of conns) {
     try {
-      (await c).client.end();
+      const { client } = await c;
+      client.end();
+      // A server that never answers the goodbye would keep this process alive.
+      setTimeout(() => client.destroy(), 2000).unref();
     } catch {
       // a connection that never opened has nothing to close
     }
@@ -226,6 +230,9 @@ class PooledSession implements HostSession {
     }).catch((e: Error) => {
       throw this.error(what, e.message);
     }).finally(untrack);
+    // A command stopped by an interrupt reports nothing: the interrupt says
+    // what happened per host and ends the process (interrupt.ts).
+    if (interrupting()) await new Promise<never>(() => undefined);
     if (r.timedOut || (r.code === TIMEOUT_EXIT && Date.now() - started >= timeoutSeconds * 1000 - 250)) {
       throw this.error(what, `timed out after ${timeoutSeconds}s`);
     }
@@ -435,7 +442,13 @@ async function openWithRetries(t: SshTarget, key: string): Promise<Connection> {
       // pooled connection must not crash the process, only retire the entry.
       client.on("error", () => undefined);
       client.on("close", () => {
-        pool.delete(key);
+        // Only this connection's own entry: an old connection that closes
+        // late must not drop its successor from the pool (which then
+        // nothing would ever close).
+        const current = pool.get(key);
+        void current?.then((c) => {
+          if (c.client === client && pool.get(key) === current) pool.delete(key);
+        }, () => undefined);
       });
       return { client, slots: new Semaphore(MAX_CHANNELS) };
     } catch (e) {

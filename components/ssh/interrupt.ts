@@ -17,6 +17,12 @@ export interface InFlight {
 
 const running = new Set<InFlight>();
 let installed = false;
+let stopping = false;
+
+/** Whether an interrupt is under way: commands that end now were stopped by it and report nothing. */
+export function interrupting(): boolean {
+  return stopping;
+}
 
 /** Register a running command; the returned function unregisters it. */
 export function track(command: InFlight): () => void {
@@ -31,6 +37,7 @@ export function track(command: InFlight): () => void {
 
 /** Stops every running command on its host; one line per command, for the operator. */
 export async function interruptAll(signal: string): Promise<string[]> {
+  stopping = true;
   const all = [...running];
   running.clear();
   return Promise.all(all.map(async (c) => `${c.host}: interrupted by ${signal}: ${c.what}: ${await c.stop().catch((e: Error) => `could not be stopped on the host (${e.message}); it may still run there`)}`));

@@ -36,6 +36,7 @@ function labSshConfig(): string {
 }
 
 test.afterEach(() => closeAll());
+test.after(() => closeAll());
 
 /** Kills the sshd process serving the connection that runs the command whose pid is in `pidFile`: the connection drops, the command goes on. */
 function cutConnectionOf(pidFile: string): string {
@@ -155,7 +156,8 @@ test("a held dpkg lock: reported once with its holder, then once when free, not 
       id: "fault/apt-behind-a-lock",
       title: "apt waits for the lock",
       probe: `test -f ${WORK}/apt-done`,
-      apply: `apt-get -o DPkg::Lock::Timeout=60 -q install -y socat\ntouch ${WORK}/apt-done`,
+      // fio is in the lab image: apt has nothing to download, only the lock to wait for.
+      apply: `apt-get -o DPkg::Lock::Timeout=60 -q install -y fio\ntouch ${WORK}/apt-done`,
     };
     const lines: string[] = [];
     assert.deepEqual((await runSteps(s, [step], { onLine: (l) => lines.push(l) })).map((r) => r.status), ["changed"]);
@@ -209,8 +211,12 @@ test("power lost while dpkg configures a package: apt refuses until repaired; ho
   await s().run(`dpkg -P ${pkg} >/dev/null; rm -rf ${WORK} ${once}`);
 });
 
-/** Starts the interruptible client, waits until `ready` holds on the host, sends SIGINT; resolves with its output, exit code and how long it took to end. */
-async function interrupt(mode: "step" | "fio", i: number, ready: string): Promise<{ out: string; code: number | null; endedMs: number }> {
+/**
+ * Starts the interruptible client, waits until it has said `said` and
+ * `ready` holds on the host, sends SIGINT; resolves with its output, exit
+ * code and how long it took to end.
+ */
+async function interrupt(mode: "step" | "fio", i: number, said: RegExp, ready: string): Promise<{ out: string; code: number | null; endedMs: number }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "../support/interruptible.ts"), mode, String(i), WORK], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d));
@@ -218,7 +224,7 @@ async function interrupt(mode: "step" | "fio", i: number, ready: string): Promis
   const ended = new Promise<number | null>((done) => child.on("close", done));
   const probe = sessionOf(i);
   const deadline = Date.now() + 60_000;
-  while ((await probe.run(ready)).code !== 0) {
+  while (!said.test(out) || (await probe.run(ready)).code !== 0) {
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`never ready (${ready}): ${out}`);
@@ -236,7 +242,7 @@ async function interrupt(mode: "step" | "fio", i: number, ready: string): Promis
 test("Ctrl-C mid-step: the client says per host what it interrupted, the command stops on the host and its clean-up runs; the step is left to apply afresh", opts, async () => {
   const i = 0;
   await sessionOf(i).check("preparing", `rm -rf ${WORK}`);
-  const r = await interrupt("step", i, `test -f ${WORK}/running`);
+  const r = await interrupt("step", i, /fault\/interrupted: applying/, `test -f ${WORK}/running`);
   assert.equal(r.code, 130, r.out);
   assert.match(r.out, new RegExp(`^${nodes[i].name}: interrupted by SIGINT: step fault/interrupted \\(a step that runs for a minute\\): stopped on the host$`, "m"), r.out);
   assert.ok(r.endedMs < 10_000, `ended ${r.endedMs} ms after the signal`);
@@ -249,7 +255,8 @@ test("Ctrl-C mid-step: the client says per host what it interrupted, the command
 test("Ctrl-C mid-fio: the benchmark's own clean-up removes its files and fio stops", opts, async () => {
   const i = 1;
   const dir = nodes[i].etcdDataDir;
-  const r = await interrupt("fio", i, `pgrep -x fio >/dev/null && ls -d ${dir}/.ironroot-disk-benchmark.* >/dev/null 2>&1`);
+  await sessionOf(i).run(`pkill -x fio; rm -rf ${dir}/.ironroot-disk-benchmark.*`);
+  const r = await interrupt("fio", i, /etcd profile: run 1 of/, `pgrep -x fio >/dev/null && ls -d ${dir}/.ironroot-disk-benchmark.* >/dev/null 2>&1`);
   assert.equal(r.code, 130, r.out);
   assert.match(r.out, new RegExp(`^${nodes[i].name}: interrupted by SIGINT: disk benchmark of ${dir}: stopped on the host$`, "m"), r.out);
   assert.match(r.out, /interrupted: removing the benchmark files/, "the benchmark's trap ran");
