@@ -15,9 +15,11 @@ import { join, resolve } from "node:path";
 import { DEFAULT_KUBERNETES_VERSION } from "../components/config/kubernetesReleases";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
-import { closeAll, session, targetFor } from "../components/ssh/executor";
-import { readLocalBundle, uploadBundle } from "../components/ssh/offlineBundle";
-import { runSteps } from "../components/ssh/runSteps";
+import { closeAll } from "../components/ssh/pool";
+import { session } from "../components/ssh/session";
+import { targetFor } from "../components/plan/targets";
+import { readLocalBundle, uploadBundle } from "../components/host/offlineBundle";
+import { runSteps } from "../components/host/runSteps";
 import { engineStack } from "../test/support/engine";
 
 const ROOT = resolve(__dirname, "..");

@@ -7,9 +7,11 @@
 import { resolve } from "node:path";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
-import { diskBenchmarkScript } from "../components/plan/diskBenchmark";
-import { closeAll, session, targetFor } from "../components/ssh/executor";
-import { runDiskBenchmark } from "../components/ssh/runDiskBenchmark";
+import { diskBenchmarkScript } from "../components/plan/diskBenchmark/script";
+import { closeAll } from "../components/ssh/pool";
+import { session } from "../components/ssh/session";
+import { targetFor } from "../components/plan/targets";
+import { runDiskBenchmark } from "../components/host/diskBenchmark";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

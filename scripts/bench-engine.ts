@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
-import { hostFacts, pendingSteps } from "../components/pulumi/hostFacts";
+import { hostFacts, pendingSteps } from "../components/host/startup";
 import { engineStack } from "../test/support/engine";
 
 const ROOT = resolve(__dirname, "..");

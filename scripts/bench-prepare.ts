@@ -11,9 +11,11 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { loadStackFile } from "../components/config/load";
 import { buildPlan } from "../components/plan";
-import { closeAll, connectionsOpened, resetConnectionCounts, session, targetFor } from "../components/ssh/executor";
-import { runSteps, type StepResult } from "../components/ssh/runSteps";
-import { hostFacts } from "../components/pulumi/hostFacts";
+import { closeAll, connectionsOpened, resetConnectionCounts } from "../components/ssh/pool";
+import { session } from "../components/ssh/session";
+import { targetFor } from "../components/plan/targets";
+import { runSteps, type StepResult } from "../components/host/runSteps";
+import { hostFacts } from "../components/host/startup";
 
 const ROOT = resolve(__dirname, "..");
 

@@ -9,7 +9,7 @@ import { buildPlan } from "../components/plan";
 import { KubeletPlanError } from "../components/plan/kubelet";
 import { FactsError, readNodeSizes } from "../components/render/kubelet";
 import { renderPlan, RenderOutError, writeRendered } from "../components/render/render";
-import { BundleError, readLocalBundle } from "../components/ssh/offlineBundle";
+import { BundleError, readLocalBundle } from "../components/host/offlineBundle";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

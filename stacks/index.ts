@@ -7,9 +7,11 @@ import { rawConfigFromEngine } from "../components/config/load";
 import { PreflightError } from "../components/plan/preflight";
 import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
-import { hostFacts, pendingSteps, sshPrivateKeyFromConfig } from "../components/pulumi/hostFacts";
-import { buildStack, stackPlan } from "../components/pulumi/program";
-import { readLocalBundle } from "../components/ssh/offlineBundle";
+import { hostFacts, pendingSteps } from "../components/host/startup";
+import type { HostReport } from "../components/plan/preflight";
+import { onDebug } from "../components/ssh/pool";
+import { buildStack, stackPlan } from "../components/pulumi/stack";
+import { readLocalBundle } from "../components/host/offlineBundle";
 
 export = async () => {
   try {
@@ -26,7 +28,8 @@ export = async () => {
 async function program() {
   const spec = parseStack(pulumi.getStack(), rawConfigFromEngine(pulumi.runtime.allConfig()));
   const config = new pulumi.Config("ironroot");
-  const secretKey = await sshPrivateKeyFromConfig();
+  const secretKey = await plainValue(config.getSecret("sshPrivateKey"));
+  onDebug((m) => pulumi.log.debug(m));
 
   const bundle = spec.cluster.offlineBundleDir
     ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
@@ -36,7 +39,7 @@ async function program() {
 
   // Facts and preflight, then the probes preview shows as pending steps:
   // one connection per host for both, closed before any resource exists.
-  const { facts } = await hostFacts(spec, { privateKey: secretKey, keepConnections: true });
+  const { facts } = await hostFacts(spec, { privateKey: secretKey, keepConnections: true, log: toPulumiLog });
   const plan = stackPlan({ spec, facts, planInputs });
   const pendingPrep = await pendingSteps(spec, plan.nodes, facts, { privateKey: secretKey });
   const { outputs } = buildStack({
@@ -49,4 +52,17 @@ async function program() {
     planInputs,
   });
   return outputs;
+}
+
+/** Each host's preflight report in the Pulumi log, warnings as warnings. */
+function toPulumiLog(r: HostReport, text: string): void {
+  if (r.errors.length) pulumi.log.error(text);
+  else if (r.warnings.length) pulumi.log.warn(text);
+  else pulumi.log.info(text);
+}
+
+/** The plain value of a secret, for SSH from the program process itself; undefined when not set. */
+function plainValue(secret: pulumi.Output<string> | undefined): Promise<string | undefined> {
+  if (!secret) return Promise.resolve(undefined);
+  return new Promise((resolve) => secret.apply((v) => { resolve(v); return v; }));
 }

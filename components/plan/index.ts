@@ -3,7 +3,7 @@
 import type { Layer } from "../config/layers";
 import { gitopsSpec, type StackSpec } from "../config/schema";
 import { gitopsPlan, type GitopsPlan } from "./gitops";
-import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark";
+import { diskBenchmarkPlan, type DiskBenchmarkPlan } from "./diskBenchmark/script";
 import { etcdSnapshotPlan } from "./etcdSnapshot";
 import { inventory, type InventoryNode } from "./inventory";
 import { planKubeadm, type KubeadmClusterPlan, type KubeadmOptions } from "./kubeadm";

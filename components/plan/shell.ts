@@ -1,4 +1,4 @@
-// Shell quoting shared by the generated scripts and the executor.
+// Shell quoting shared by the generated scripts and the SSH transport.
 
 /** Single-quote a string for POSIX shells. */
 export function shellQuote(s: string): string {

@@ -1,5 +1,5 @@
 /**
- * A host step is data, not a side effect. The executor runs `probe`; only if
+ * A host step is data, not a side effect. runSteps (host/runSteps.ts) runs `probe`; only if
  * it fails does it run `apply`, then `probe` again, which must now succeed.
  * So every step is idempotent, a dry run is "probe only", and a second run
  * changes nothing.
@@ -16,7 +16,7 @@ export interface HostStep {
   /**
    * Virtualization types (as `systemd-detect-virt` names them) where the
    * change cannot be applied, e.g. loading a kernel module inside a
-   * container, and why. The executor reports these as skipped, not failed.
+   * container, and why. runSteps reports these as skipped, not failed.
    */
   unsupportedIn?: { virt: string[]; reason: string };
 }

@@ -3,7 +3,8 @@
 // Runs on the first control plane in the plan's order whose API server
 // answers, so a control plane that is down does not block it.
 import * as pulumi from "@pulumi/pulumi";
-import { HostError, lastLines, type HostAddress } from "../ssh/types";
+import { HostError, lastLines } from "../ssh/types";
+import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { HostResource, sameInput, type ProviderFactory } from "./hostResource";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
-import type { DiskBenchmarkResult } from "../plan/diskResult";
-import type { HostAddress } from "../ssh/types";
+import type { DiskBenchmarkPlan } from "../plan/diskBenchmark/script";
+import type { DiskBenchmarkResult } from "../plan/diskBenchmark/gate";
+import type { HostAddress } from "../plan/targets";
 import { DiskBenchmarkRun } from "./DiskBenchmarkProvider";
 
 export interface DiskBenchmarkArgs {

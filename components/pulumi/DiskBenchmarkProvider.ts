@@ -7,10 +7,10 @@
 // How this code reaches the engine, and where the SSH credentials come
 // from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
-import type { DiskBenchmarkPlan } from "../plan/diskBenchmark";
-import type { DiskBenchmarkResult } from "../plan/diskResult";
-import { enforceDiskGate, runDiskBenchmark } from "../ssh/runDiskBenchmark";
-import type { HostAddress } from "../ssh/types";
+import type { DiskBenchmarkPlan } from "../plan/diskBenchmark/script";
+import type { DiskBenchmarkResult } from "../plan/diskBenchmark/gate";
+import { enforceDiskGate, runDiskBenchmark } from "../host/diskBenchmark";
+import type { HostAddress } from "../plan/targets";
 import { connect, HostResource, type ProviderFactory } from "./hostResource";
 
 /** What the provider receives: where the node is and what to measure. */

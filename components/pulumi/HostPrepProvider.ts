@@ -1,5 +1,5 @@
-// Host preparation of one node as a Pulumi resource, backed by the SSH
-// executor. How preview shows what would change: `check` (which the engine
+// Host preparation of one node as a Pulumi resource, run by runSteps over
+// SSH. How preview shows what would change: `check` (which the engine
 // calls on every preview and update, before `diff`) probes the host
 // read-only and puts the ids of the steps whose probe fails into the
 // `pendingSteps` input. The engine then shows it as an ordinary input diff,
@@ -13,8 +13,8 @@
 // from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { HostStep } from "../plan/step";
-import { pendingStepIds, runSteps, type StepResult } from "../ssh/runSteps";
-import type { HostAddress } from "../ssh/types";
+import { pendingStepIds, runSteps, type StepResult } from "../host/runSteps";
+import type { HostAddress } from "../plan/targets";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
 export interface HostPrepState {
@@ -84,7 +84,7 @@ export interface HostPrepArgs {
   steps: pulumi.Input<HostStep[]>;
   /** `systemd-detect-virt` from the host's facts (`hostFacts`). Default: asked on the host when a step needs it. */
   virt?: pulumi.Input<string>;
-  /** Ids of the steps found pending when the program started (`pendingSteps` in hostFacts.ts). Default: probed by `check`. */
+  /** Ids of the steps found pending when the program started (`pendingSteps` in host/startup.ts). Default: probed by `check`. */
   pendingSteps?: pulumi.Input<string[]>;
 }
 

@@ -9,9 +9,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseKubeletDropIn } from "../plan/kubelet/diff";
 import { FIELD_PATHS, fieldValue, type KubeletFields } from "../plan/kubelet/fields";
-import { renderKubeletDropIn } from "../plan/kubelet/render";
-import { applyKubeletDropIn, readKubeletDropIn, removeKubeletDropIn } from "../ssh/kubeletConfig";
-import type { HostAddress } from "../ssh/types";
+import { renderKubeletDropIn } from "../plan/kubelet/dropIn";
+import { applyKubeletDropIn, readKubeletDropIn, removeKubeletDropIn } from "../host/kubeletRollout";
+import type { HostAddress } from "../plan/targets";
 import { connect, HostResource, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 
 export interface KubeletConfigState extends KubeletFields {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { KubeletFields } from "../plan/kubelet/fields";
 import { rolloutPredecessors } from "../plan/kubelet/rollout";
-import type { HostAddress } from "../ssh/types";
+import type { HostAddress } from "../plan/targets";
 import { KubeletConfig } from "./KubeletConfigProvider";
 
 export interface KubeletRolloutNode {

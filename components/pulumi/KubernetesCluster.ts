@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { membershipOrder, type KubeadmClusterPlan, type KubeadmNodePlan } from "../plan/kubeadm";
-import type { HostAddress } from "../ssh/types";
+import type { HostAddress } from "../plan/targets";
 import { ClusterReady } from "./ClusterReadyProvider";
 import { HostPrep } from "./HostPrepProvider";
 import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";

@@ -1,5 +1,5 @@
 // One node's membership of the cluster as a Pulumi resource, named by the
-// node, backed by the SSH executor (its install steps run before, in
+// node, run over SSH (its install steps run before, in
 // parallel on every node, as a HostPrep resource). Whether the node starts
 // the cluster or joins it is decided on the hosts, not by config order: a
 // node joins when any other control plane already runs an API server, and
@@ -16,7 +16,8 @@
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
 import { KUBELET_KUBECONFIG } from "../plan/facts";
-import { HostError, lastLines, type HostAddress, type HostSession } from "../ssh/types";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../plan";
 import { DiskBenchmark } from "./DiskBenchmark";
-import type { HostAddress } from "../ssh/types";
+import type { HostAddress } from "../plan/targets";
 import { HostPrep } from "./HostPrepProvider";
 
 export interface NodeArgs {
@@ -11,7 +11,7 @@ export interface NodeArgs {
   target: HostAddress;
   /** `systemd-detect-virt` from the host's facts, so steps a container cannot take are reported, not failed. Default: asked on the host. */
   virt?: string;
-  /** The prep steps found pending at start-up (`pendingSteps` in hostFacts.ts). Default: probed by the resource's `check`. */
+  /** The prep steps found pending at start-up (`pendingSteps` in host/startup.ts). Default: probed by the resource's `check`. */
   pendingSteps?: string[];
 }
 

@@ -9,7 +9,8 @@
 // the next `up`. Deleting the resource (the entry left the config once the
 // removal ran) does nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { HostError, lastLines, type HostAddress, type HostSession } from "../ssh/types";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, sameInput, type ProviderFactory } from "./hostResource";
 

@@ -11,8 +11,8 @@
 // from: hostResource.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { BundleFile } from "../plan/kubeadm/bundle";
-import { filesAlreadyOnHost, readLocalBundle, uploadBundle } from "../ssh/offlineBundle";
-import type { HostAddress } from "../ssh/types";
+import { filesAlreadyOnHost, readLocalBundle, uploadBundle } from "../host/offlineBundle";
+import type { HostAddress } from "../plan/targets";
 import { connect, HostResource, reachChanges, type ProviderFactory } from "./hostResource";
 
 export interface OfflineBundleState {

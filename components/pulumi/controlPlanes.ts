@@ -4,7 +4,8 @@
 // blocks one that works.
 import type { SshCredentials } from "../config/ssh";
 import { ADMIN_CONF } from "../plan/kubeadm/kubeVip";
-import { HostError, type HostAddress, type HostSession } from "../ssh/types";
+import { HostError, type HostSession } from "../ssh/types";
+import { type HostAddress } from "../plan/targets";
 import { connect } from "./hostResource";
 
 const API_READY = `kubectl --kubeconfig ${ADMIN_CONF} get --raw /readyz >/dev/null 2>&1`;

@@ -17,8 +17,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import type { SshCredentials } from "../config/ssh";
-import { session } from "../ssh/executor";
-import { withCredentials, type HostAddress, type HostSession } from "../ssh/types";
+import { session } from "../ssh/session";
+import { withCredentials, type HostAddress } from "../plan/targets";
+import { type HostSession } from "../ssh/types";
 
 /** Every kind of dynamic resource ironroot has; the type token is `pulumi-nodejs:dynamic/ironroot:<kind>`. */
 export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady" | "NodeRemoval";

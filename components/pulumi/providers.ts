@@ -5,7 +5,7 @@
 // moving it means changing that one line.
 import * as pulumi from "@pulumi/pulumi";
 import { sshCredentials, type SshCredentials } from "../config/ssh";
-import { onDebug } from "../ssh/executor";
+import { onDebug } from "../ssh/pool";
 import { HostError } from "../ssh/types";
 import { diskBenchmarkProvider } from "./DiskBenchmarkProvider";
 import type { ProviderFactory, ProviderKind, RemovalMarks } from "./hostResource";

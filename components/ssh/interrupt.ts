@@ -6,7 +6,7 @@
 // `timeout` process with that id, which passes SIGTERM to the command's whole
 // process group. Then one line per host says what was interrupted.
 
-/** What the executor registers for each command while it runs. */
+/** What a session registers for each command while it runs. */
 export interface InFlight {
   host: string;
   /** What was being done, as errors name it. */

@@ -1,50 +1,7 @@
-// The contract between everything that runs commands on hosts and the one
-// module that does it (executor.ts). Code that only needs to run commands
+// The contract between everything that runs commands on hosts and the SSH
+// transport that does it (session.ts). Code that only needs to run commands
 // depends on HostSession, so it can be tested against lab hosts directly.
-import type { SshCredentials } from "../config/ssh";
-
-export interface Bastion {
-  address: string;
-  port: number;
-  user: string;
-  /** Pinned host key of the jump host, "<type> <base64>". */
-  hostKey: string;
-}
-
-/** Everything needed to reach one host; built from the stack spec by `targetFor`. */
-export interface SshTarget {
-  /** Host name from the config, used in every message. */
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  /** Pinned host key, "<type> <base64>". A host presenting another key is refused. */
-  hostKey: string;
-  /** Where the pin lives in the stack config, e.g. `hosts[2].hostKey`; named in mismatch errors. */
-  hostKeyConfigPath?: string;
-  /** Private key text, when it comes from the `sshPrivateKey` secret. Never logged. */
-  privateKey?: string;
-  /** Private key file on the machine running ironroot (`~` is expanded). */
-  privateKeyPath?: string;
-  /** Use the agent at $SSH_AUTH_SOCK. */
-  agent?: boolean;
-  bastion?: Bastion;
-  connectTimeoutSeconds: number;
-  connectRetries: number;
-  commandTimeoutSeconds: number;
-}
-
-/**
- * Where a host is and how to talk to it, without any credential: what
- * resource state may hold. Credentials are added at the moment of use
- * (`withCredentials`), from the stack's config as it is then.
- */
-export type HostAddress = Omit<SshTarget, "privateKey" | "privateKeyPath" | "agent">;
-
-/** A host's address plus the credentials to use for it now. */
-export function withCredentials(address: HostAddress, credentials: SshCredentials): SshTarget {
-  return { ...address, ...credentials };
-}
+import type { SshTarget } from "../plan/targets";
 
 export interface RunOptions {
   /** Run through `sudo -n` (default: when the user is not root). */

@@ -18,11 +18,13 @@ import type { StackSpec } from "../../components/config/schema";
 import { buildPlan } from "../../components/plan";
 import { kubeletPlans, type NodeSize } from "../../components/plan/kubelet";
 import { assertPreflight, formatReport, preflight, type Observation } from "../../components/plan/preflight";
-import { closeAll, session, targetFor } from "../../components/ssh/executor";
-import { gatherFacts } from "../../components/ssh/gatherFacts";
-import { applyKubeletDropIn } from "../../components/ssh/kubeletConfig";
-import { runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
-import { runSteps, type StepResult } from "../../components/ssh/runSteps";
+import { closeAll } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
+import { gatherFacts } from "../../components/host/gatherFacts";
+import { applyKubeletDropIn } from "../../components/host/kubeletRollout";
+import { runDiskBenchmark } from "../../components/host/diskBenchmark";
+import { runSteps, type StepResult } from "../../components/host/runSteps";
 import { differences, hostSwaps, swapDeep } from "./addresses";
 import { rebuild, RebuildError } from "../rebuild";
 

@@ -6,7 +6,7 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { DiskBenchmark } from "../../components/pulumi/DiskBenchmark";
-import { keylessTarget } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/plan/targets";
 
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const plan = buildPlan(spec);

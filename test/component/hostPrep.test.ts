@@ -6,7 +6,7 @@ import { byType, settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { HostPrep } from "../../components/pulumi/HostPrepProvider";
-import { keylessTarget } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/plan/targets";
 
 test("HostPrep registers the node's steps in plan order and its target, with no credential and no path of this checkout", async () => {
   const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { registered, settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
 import { parseFacts } from "../../components/plan/facts";
-import { buildStack } from "../../components/pulumi/program";
+import { buildStack } from "../../components/pulumi/stack";
 
 const example = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const spec = { ...example, layers: "hosts" as const };

@@ -7,7 +7,7 @@ import { initializer, inventory } from "../../components/plan/inventory";
 import { planKubeadm } from "../../components/plan/kubeadm";
 import { KubernetesCluster, memberInputs } from "../../components/pulumi/KubernetesCluster";
 import { nodeChanges } from "../../components/pulumi/KubernetesNodeProvider";
-import { keylessTarget } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/plan/targets";
 
 // The mock monitor does not pass dependencies or secret-output options to
 // the mocks, so record them from the registration requests themselves.

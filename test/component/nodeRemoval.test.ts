@@ -9,7 +9,7 @@ import { parseStack } from "../../components/config/schema";
 import { initializer, inventory } from "../../components/plan/inventory";
 import { planKubeadm } from "../../components/plan/kubeadm";
 import { KubernetesCluster } from "../../components/pulumi/KubernetesCluster";
-import { keylessTarget } from "../../components/ssh/executor";
+import { keylessTarget } from "../../components/plan/targets";
 
 const KEYS = [
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE",

@@ -13,7 +13,7 @@ import { loadStackFile } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/schema";
 import { parseFacts } from "../../components/plan/facts";
 import type { BundleManifest } from "../../components/plan/kubeadm/bundle";
-import { buildStack } from "../../components/pulumi/program";
+import { buildStack } from "../../components/pulumi/stack";
 
 const TYPE = "pulumi-nodejs:dynamic/ironroot:OfflineBundle";
 const example = loadStackFile(resolve(__dirname, "../../stacks"), "example");

@@ -9,7 +9,7 @@ import { registrations } from "../support/monitorSpy";
 import { settle } from "../support/mocks";
 import { loadStackFile } from "../../components/config/load";
 import { parseFacts } from "../../components/plan/facts";
-import { buildStack } from "../../components/pulumi/program";
+import { buildStack } from "../../components/pulumi/stack";
 
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const labFacts = parseFacts(readFileSync(resolve(__dirname, "../fixtures/facts/lab-nspawn-debian12.txt"), "utf8"));

@@ -12,7 +12,7 @@ import { loadStackFile } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/schema";
 import { parseFacts } from "../../components/plan/facts";
 import { rerunSettings, type DiskBenchmarkInputs } from "../../components/pulumi/DiskBenchmarkProvider";
-import { buildStack } from "../../components/pulumi/program";
+import { buildStack } from "../../components/pulumi/stack";
 import { call } from "../../components/pulumi/providers";
 import type { ProviderKind } from "../../components/pulumi/hostResource";
 

@@ -4,9 +4,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildPlan } from "../../components/plan";
-import { diskBenchmarkScript, type DiskBenchmarkPlan } from "../../components/plan/diskBenchmark";
-import { closeAll, session, targetFor } from "../../components/ssh/executor";
-import { enforceDiskGate, runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
+import { diskBenchmarkScript, type DiskBenchmarkPlan } from "../../components/plan/diskBenchmark/script";
+import { closeAll } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
+import { enforceDiskGate, runDiskBenchmark } from "../../components/host/diskBenchmark";
 import { HostError, type HostSession } from "../../components/ssh/types";
 import { diskBenchmarkProvider } from "../../components/pulumi/DiskBenchmarkProvider";
 import { lab, labCredentials } from "../support/lab";

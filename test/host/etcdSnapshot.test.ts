@@ -12,7 +12,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { etcdSnapshotSteps, restoreCommand, SNAPSHOT_PREFIX, type SnapshotUnitOptions } from "../../components/plan/etcdSnapshot";
 import type { HostStep } from "../../components/plan/step";
-import { closeAll, session, targetFor } from "../../components/ssh/executor";
+import { closeAll } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
 import type { HostSession } from "../../components/ssh/types";
 import { lab } from "../support/lab";
 

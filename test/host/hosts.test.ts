@@ -1,13 +1,15 @@
-// Host tier: the executor, facts, preflight and prep steps against real lab
+// Host tier: the SSH transport, facts, preflight and prep steps against real lab
 // hosts (sshd, systemd, apt). Uses the first three hosts of the lab stack.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { buildPlan } from "../../components/plan";
 import { fingerprint, parsePinnedKey } from "../../components/ssh/hostKey";
-import { closeAll, connectionsOpened, resetConnectionCounts, session, targetFor } from "../../components/ssh/executor";
-import { gatherFacts } from "../../components/ssh/gatherFacts";
-import { runSteps, type StepResult } from "../../components/ssh/runSteps";
+import { closeAll, connectionsOpened, resetConnectionCounts } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
+import { gatherFacts } from "../../components/host/gatherFacts";
+import { runSteps, type StepResult } from "../../components/host/runSteps";
 import { preflight, requiredPorts } from "../../components/plan/preflight";
 import { HostError } from "../../components/ssh/types";
 import { lab } from "../support/lab";

@@ -12,8 +12,10 @@ import { remoteBundleDir } from "../../components/plan/kubeadm/bundle";
 import { onlinePackagesStep, SOURCE_LIST } from "../../components/plan/kubeadm/packages";
 import { aptRepoUrl } from "../../components/plan/kubeadm/versions";
 import { stepScript } from "../../components/plan/step";
-import { closeAll, session, targetFor } from "../../components/ssh/executor";
-import { readLocalBundle, uploadBundle, verifyUploadedBundle } from "../../components/ssh/offlineBundle";
+import { closeAll } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
+import { readLocalBundle, uploadBundle, verifyUploadedBundle } from "../../components/host/offlineBundle";
 import type { HostSession } from "../../components/ssh/types";
 import { lab } from "../support/lab";
 

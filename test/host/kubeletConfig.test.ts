@@ -7,11 +7,13 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { kubelet } from "../../components/config/kubelet";
-import { renderKubeletDropIn } from "../../components/plan/kubelet/render";
+import { renderKubeletDropIn } from "../../components/plan/kubelet/dropIn";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { changedInputs, kubeletConfigProvider, type KubeletConfigState } from "../../components/pulumi/KubeletConfigProvider";
-import { closeAll, session, keylessTarget, targetFor } from "../../components/ssh/executor";
-import { readKubeletDropIn } from "../../components/ssh/kubeletConfig";
+import { closeAll } from "../../components/ssh/pool";
+import { session } from "../../components/ssh/session";
+import { keylessTarget, targetFor } from "../../components/plan/targets";
+import { readKubeletDropIn } from "../../components/host/kubeletRollout";
 import { lab, labCredentials } from "../support/lab";
 
 const { spec, skip: noLab } = lab();

@@ -13,7 +13,9 @@ import { after, before, describe, test } from "node:test";
 import type { BundleFile } from "../../components/plan/kubeadm/bundle";
 import { remoteBundleDir } from "../../components/plan/kubeadm/bundle";
 import { offlineBundleProvider, type OfflineBundleState } from "../../components/pulumi/OfflineBundleProvider";
-import { closeAll, keylessTarget, session, targetFor } from "../../components/ssh/executor";
+import { closeAll } from "../../components/ssh/pool";
+import { keylessTarget, targetFor } from "../../components/plan/targets";
+import { session } from "../../components/ssh/session";
 import type { HostSession } from "../../components/ssh/types";
 import { lab, labCredentials } from "../support/lab";
 

@@ -69,7 +69,7 @@ test("from a second clone, in plain node, the provider runs that clone's code wi
   const text = await stored("HostPrep");
   const config = { "ironroot:ssh": JSON.stringify({ privateKeyPath: "/nonexistent/rotated_key" }) };
   const r = run(clone.dir, text, config, "create", [prep]);
-  // The key file named by the config at call time is what the executor tried to read.
+  // The key file named by the config at call time is what the transport tried to read.
   assert.match(r.error ?? "", /\/nonexistent\/rotated_key: ENOENT: fix ssh\.privateKeyPath in the stack config/);
   assert.ok(r.loaded.length > 0, "no ironroot module was loaded");
   const cloneDir = realpathSync(clone.dir);

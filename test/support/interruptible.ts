@@ -2,10 +2,11 @@
 // host and prints its progress, until the test sends it SIGINT.
 //   node --import tsx test/support/interruptible.ts step|fio <host index> <work dir>
 import { buildPlan } from "../../components/plan";
-import { diskBenchmarkScript } from "../../components/plan/diskBenchmark";
-import { session, targetFor } from "../../components/ssh/executor";
-import { runDiskBenchmark } from "../../components/ssh/runDiskBenchmark";
-import { runSteps } from "../../components/ssh/runSteps";
+import { diskBenchmarkScript } from "../../components/plan/diskBenchmark/script";
+import { session } from "../../components/ssh/session";
+import { targetFor } from "../../components/plan/targets";
+import { runDiskBenchmark } from "../../components/host/diskBenchmark";
+import { runSteps } from "../../components/host/runSteps";
 import { lab } from "./lab";
 
 const [mode, index, work] = process.argv.slice(2);

@@ -13,10 +13,9 @@ import {
   randomFioArgs,
   splitBenchmarkOutput,
   type DiskBenchmarkPlan,
-} from "../../components/plan/diskBenchmark";
-import { gate, median, summarize, type GateInput } from "../../components/plan/diskGate";
-import { judge } from "../../components/plan/diskResult";
-import { FioParseError, parseEtcdRun, parseRandomRun, type EtcdRun } from "../../components/plan/fio";
+} from "../../components/plan/diskBenchmark/script";
+import { gate, judge, median, summarize, type GateInput } from "../../components/plan/diskBenchmark/gate";
+import { FioParseError, parseEtcdRun, parseRandomRun, type EtcdRun } from "../../components/plan/diskBenchmark/fio";
 import { renderPlan } from "../../components/render/render";
 import { assertGolden } from "../support/golden";
 

@@ -7,7 +7,7 @@ import { kubelet } from "../../components/config/kubelet";
 import { loadStackFile } from "../../components/config/load";
 import { diffKubeletFields, formatChange, parseKubeletDropIn } from "../../components/plan/kubelet/diff";
 import { kubeletDropIns, kubeletPlans, KubeletPlanError } from "../../components/plan/kubelet";
-import { configDirProblem, KUBELET_DROP_IN, renderKubeletDropIn } from "../../components/plan/kubelet/render";
+import { configDirProblem, KUBELET_DROP_IN, renderKubeletDropIn } from "../../components/plan/kubelet/dropIn";
 import { GI } from "../../components/plan/kubelet/quantity";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { assertGolden } from "../support/golden";

@@ -7,11 +7,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { kubelet } from "../../components/config/kubelet";
 import { rolloutPredecessors } from "../../components/plan/kubelet/rollout";
-import { renderKubeletDropIn } from "../../components/plan/kubelet/render";
+import { renderKubeletDropIn } from "../../components/plan/kubelet/dropIn";
 import { GI } from "../../components/plan/kubelet/quantity";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
-import { applyKubeletDropIn, configzDifferences } from "../../components/ssh/kubeletConfig";
-import type { HostSession, RunResult, SshTarget } from "../../components/ssh/types";
+import { applyKubeletDropIn, configzDifferences } from "../../components/host/kubeletRollout";
+import type { HostSession, RunResult } from "../../components/ssh/types";
+import type { SshTarget } from "../../components/plan/targets";
 import { HostError } from "../../components/ssh/types";
 
 type Answer = (cmd: string) => Partial<RunResult> | undefined;

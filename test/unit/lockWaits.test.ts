@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { collapseLockWaits } from "../../components/ssh/lockWaits";
+import { collapseLockWaits } from "../../components/host/lockWaits";
 
 // apt -q's line, as a lab host printed it; on a terminal apt adds the seconds.
 const wait = (pid: number, tty = false) =>

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { LineSplitter, masker, sudoNeedsPassword, wrapCommand } from "../../components/ssh/command";
-import { backoffMs, expandHome } from "../../components/ssh/executor";
+import { backoffMs, expandHome } from "../../components/ssh/pool";
 import { fingerprint, hostKeyAlgorithms, mismatchMessage, parsePinnedKey } from "../../components/ssh/hostKey";
 
 const PIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2dQWso9CyEtkbC2wFAuHuM688V21vK2celY/aPTLLp";

@@ -18,7 +18,7 @@ import { planRemovals, staleMemberScript, type RemovalPlan } from "./removal";
 import {
   adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript, waitReadyScript, type PlacedFile,
 } from "./scripts";
-import { configDirProblem } from "../kubelet/render";
+import { configDirProblem } from "../kubelet/dropIn";
 import { calicoManifestUrl } from "./versions";
 
 /**

@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import type { ClusterConfig } from "../../config/cluster";
 import type { InventoryNode } from "../inventory";
 import type { EndpointPlan } from "./endpoint";
-import { CONFIG_DIR_ENABLEMENT } from "../kubelet/render";
+import { CONFIG_DIR_ENABLEMENT } from "../kubelet/dropIn";
 import { kubeadmApiVersion } from "./versions";
 import { toYamlDocs } from "./yamlDocs";
 

@@ -1,7 +1,7 @@
 // Per-node kubelet plan: sizing + the exact drop-in file. Pure.
 import type { StackSpec } from "../../config/schema";
 import type { KubeletFields } from "./fields";
-import { configDirProblem, KUBELET_DROP_IN, renderKubeletDropIn } from "./render";
+import { configDirProblem, KUBELET_DROP_IN, renderKubeletDropIn } from "./dropIn";
 import { sizeNode, type Explanation, type NodeSize } from "./sizing";
 
 export type { KubeletFields } from "./fields";

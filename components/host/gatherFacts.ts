@@ -5,7 +5,7 @@
 // bar for a 2 s limit).
 import { factsScript, parseFacts } from "../plan/facts";
 import type { Observation } from "../plan/preflight";
-import { HostError, type HostSession } from "./types";
+import { HostError, type HostSession } from "../ssh/types";
 
 export async function gatherFacts(s: HostSession, etcdDataDir: string, ports?: readonly number[]): Promise<Observation> {
   // Facts need root only for `ss -p` (which process holds a port); sudo is

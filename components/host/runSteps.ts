@@ -4,7 +4,7 @@
 import { shellQuote } from "../plan/shell";
 import type { HostStep } from "../plan/step";
 import { collapseLockWaits } from "./lockWaits";
-import { HostError, lastLines, type HostSession } from "./types";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
 
 export type StepStatus = "ok" | "changed" | "would-change" | "unsupported";
 

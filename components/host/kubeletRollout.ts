@@ -6,7 +6,7 @@ import { diffKubeletFields, formatChange, parseKubeletDropIn } from "../plan/kub
 import type { KubeletFields } from "../plan/kubelet/fields";
 import { cpuMillis, memoryBytes } from "../plan/kubelet/quantity";
 import { shellQuote } from "../plan/shell";
-import { HostError, lastLines, type HostSession } from "./types";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
 
 export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 /** Exit status of the read command when the file does not exist. */

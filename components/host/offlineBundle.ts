@@ -7,7 +7,7 @@ import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../plan/shell";
 import { BUNDLE_MANIFEST, parseBundleManifest, remoteBundleDir, verifyBundleShell, type BundleManifest } from "../plan/kubeadm/bundle";
-import { HostError, type HostSession } from "./types";
+import { HostError, type HostSession } from "../ssh/types";
 
 /** The local bundle cannot be used: the message names the config path, the file and the fix. */
 export class BundleError extends Error {

@@ -2,20 +2,21 @@
 // preflight, and throw before any resource is registered when a host fails,
 // so no host is changed while another one is unfit. Read-only on the hosts,
 // so it runs on preview too.
-import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/schema";
 import type { HostFacts } from "../plan/facts";
 import { inventory } from "../plan/inventory";
 import { assertPreflight, formatReport, preflight, requiredPorts, type HostReport, type Observed, type PreflightOptions } from "../plan/preflight";
 import type { HostStep } from "../plan/step";
-import { closeAll, onDebug, session, targetFor } from "../ssh/executor";
-import { gatherFacts } from "../ssh/gatherFacts";
-import { pendingStepIds } from "../ssh/runSteps";
+import { closeAll } from "../ssh/pool";
+import { session } from "../ssh/session";
+import { targetFor } from "../plan/targets";
+import { gatherFacts } from "./gatherFacts";
+import { pendingStepIds } from "./runSteps";
 
 export interface HostFactsOptions extends PreflightOptions {
   /** Value of the `sshPrivateKey` secret when the stack uses it (`sshPrivateKeyFromConfig`). Default: none. */
   privateKey?: string;
-  /** Where the per-host reports go. Default: the Pulumi log (warnings as warnings). */
+  /** Where the per-host reports go (the program passes the Pulumi log). Default: standard error. */
   log?: (report: HostReport, text: string) => void;
   /** Keep the SSH connections open for later use in this process. Default: false (closed, so the program can exit). */
   keepConnections?: boolean;
@@ -28,7 +29,6 @@ export interface GatheredHosts {
 
 /** Facts of every host, after preflight passed. Throws PreflightError listing every failing host. */
 export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): Promise<GatheredHosts> {
-  onDebug((m) => pulumi.log.debug(m));
   const nodes = inventory(spec);
   const observed: Record<string, Observed> = {};
   try {
@@ -45,7 +45,7 @@ export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): P
     if (!opts.keepConnections) await closeAll();
   }
   const reports = preflight(spec, observed, opts);
-  const log = opts.log ?? pulumiLog;
+  const log = opts.log ?? ((_r: HostReport, text: string) => process.stderr.write(`${text}\n`));
   for (const r of reports) log(r, formatReport(r));
   try {
     assertPreflight(reports);
@@ -58,12 +58,6 @@ export async function hostFacts(spec: StackSpec, opts: HostFactsOptions = {}): P
   const facts: Record<string, HostFacts> = {};
   for (const [name, o] of Object.entries(observed)) if ("facts" in o) facts[name] = o.facts;
   return { facts, reports };
-}
-
-function pulumiLog(r: HostReport, text: string): void {
-  if (r.errors.length) pulumi.log.error(text);
-  else if (r.warnings.length) pulumi.log.warn(text);
-  else pulumi.log.info(text);
 }
 
 /**
@@ -87,11 +81,4 @@ export async function pendingSteps(
   } finally {
     await closeAll();
   }
-}
-
-/** The plain value of the `sshPrivateKey` secret, for SSH from the program process; undefined when not set. */
-export async function sshPrivateKeyFromConfig(): Promise<string | undefined> {
-  const out = new pulumi.Config("ironroot").getSecret("sshPrivateKey");
-  if (!out) return undefined;
-  return new Promise((resolve) => out.apply((v) => { resolve(v); return v; }));
 }

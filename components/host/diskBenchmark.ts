@@ -1,9 +1,9 @@
 // Runs a node's disk benchmark over a HostSession and judges the result.
 // Everything it decides is in the pure plan (script, parser, gate); this file
 // only moves the script to the host and the output back.
-import { EXIT, PROGRESS_PREFIX, type DiskBenchmarkPlan } from "../plan/diskBenchmark";
-import { judge, type DiskBenchmarkResult } from "../plan/diskResult";
-import { HostError, type HostSession } from "./types";
+import { EXIT, PROGRESS_PREFIX, type DiskBenchmarkPlan } from "../plan/diskBenchmark/script";
+import { judge, type DiskBenchmarkResult } from "../plan/diskBenchmark/gate";
+import { HostError, type HostSession } from "../ssh/types";
 
 export type { DiskBenchmarkResult };
 

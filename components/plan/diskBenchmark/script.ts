@@ -1,10 +1,10 @@
 // The disk benchmark as data: the two fio profiles, the script that runs them
 // on a node, and the reading of its output. Pure: the same spec gives the same
-// script byte for byte; the gate that judges the numbers is in diskGate.ts.
-import type { StackSpec } from "../config/schema";
-import type { InventoryNode } from "./inventory";
-import { shellQuote } from "./shell";
-import type { HostStep } from "./step";
+// script byte for byte; fio.ts reads fio's output and gate.ts judges it.
+import type { StackSpec } from "../../config/schema";
+import type { InventoryNode } from "../inventory";
+import { shellQuote } from "../shell";
+import type { HostStep } from "../step";
 
 /** Everything one node's benchmark needs; also what decides whether it re-runs. */
 export interface DiskBenchmarkPlan {
