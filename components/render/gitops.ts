@@ -3,7 +3,7 @@
 import { repositorySecret } from "../plan/argocd";
 import type { GitopsPlan } from "../plan/gitops";
 import { sealingKeySecret } from "../plan/sealedSecrets";
-import { secretPlaceholder, toYaml } from "./render";
+import { secretPlaceholder, toYaml } from "./yaml";
 
 export function renderGitops(g: GitopsPlan): [string, string][] {
   const files: [string, string][] = [

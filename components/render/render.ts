@@ -3,22 +3,14 @@
 // secret values: secrets appear only as `<secret:NAME>`.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import YAML from "yaml";
 import type { Plan } from "../plan";
 import { stepScript } from "../plan/step";
 import { renderKubeadm } from "./kubeadm";
 import { renderGitops } from "./gitops";
 import { renderKubelet } from "./kubelet";
+import { toYaml } from "./yaml";
 
 export type RenderedFiles = Map<string, string>;
-
-export function secretPlaceholder(name: string): string {
-  return `<secret:${name}>`;
-}
-
-export function toYaml(doc: unknown): string {
-  return YAML.stringify(doc, { lineWidth: 0, sortMapEntries: false });
-}
 
 export function renderPlan(plan: Plan): RenderedFiles {
   const files: RenderedFiles = new Map();

@@ -39,3 +39,28 @@ test("imports between the folders of components/ only go down the layers", () =>
   }
   assert.deepEqual(wrong, []);
 });
+
+test("no module imports itself around a loop", () => {
+  const edges = new Map<string, string[]>();
+  for (const file of sources(components)) {
+    const deps = [...readFileSync(file, "utf8").matchAll(/from "(\.[^"]+)"/g)].map(([, spec]) => {
+      const target = resolve(dirname(file), spec);
+      return sources(dirname(target)).find((f) => f === `${target}.ts` || f === join(target, "index.ts")) ?? `${target}.ts`;
+    });
+    edges.set(file, deps);
+  }
+  const loops: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const visit = (f: string, path: string[]): void => {
+    if (state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      loops.push([...path.slice(path.indexOf(f)), f].map((p) => relative(components, p)).join(" -> "));
+      return;
+    }
+    state.set(f, "open");
+    for (const d of edges.get(f) ?? []) visit(d, [...path, f]);
+    state.set(f, "done");
+  };
+  for (const f of edges.keys()) visit(f, []);
+  assert.deepEqual(loops, []);
+});
