@@ -1,10 +1,9 @@
 // Runs host steps over a session: probe; only if it fails, apply and probe
 // again, which must now pass. A dry run only probes. Steps a container
 // cannot apply (HostStep.unsupportedIn) are reported, not failed.
-import { shellQuote } from "../plan/shell";
-import type { HostStep } from "../plan/step";
+import { stepScript, type HostStep, type StepMode } from "../plan/step";
 import { collapseLockWaits } from "./lockWaits";
-import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { HostError, lastLines, type HostSession, type RunOptions, type RunResult } from "../ssh/types";
 
 export type StepStatus = "ok" | "changed" | "would-change" | "unsupported";
 
@@ -24,47 +23,13 @@ export interface RunStepsOptions {
   onLine?: (line: string) => void;
 }
 
-/** The step bodies are function bodies (they `return`); this wraps them the same way stepScript does. */
-export function probeCommand(step: HostStep): string {
-  return `set -euo pipefail\nprobe() {\n${step.probe}\n}\nif probe; then exit 0; fi\nexit 1\n`;
-}
-
-/** Held while a step applies; in /run, so a reboot frees it. */
-export const STEP_LOCK = "/run/ironroot-step.lock";
-/** Who holds the lock: step, pid and start time, for the message of the one waiting. */
-export const STEP_HOLDER = "/run/ironroot-step.holder";
-/** How long a step waits for an earlier one before it gives up. */
-export const STEP_LOCK_WAIT_SECONDS = 600;
-
 /**
- * The apply under the host's step lock. A step whose connection was lost
- * may still run on the host (nothing signals it); the next run's apply
- * waits for it, says so once, and probes again before changing anything.
- * The apply itself runs in a subshell without the lock's descriptor, so a
- * daemon it starts never holds the lock; the shell around it keeps the lock
- * until the apply and everything it waits for is done.
+ * A step's script (stepScript, byte for byte what render writes) runs from
+ * standard input with its mode as argument, so what runs on the host is what
+ * a reader of the rendered file sees.
  */
-export function applyCommand(step: HostStep): string {
-  return [
-    "set -euo pipefail",
-    `probe() {\n${step.probe}\n}`,
-    `apply() {\n${step.apply}\n}`,
-    `exec 9>>${STEP_LOCK}`,
-    "if ! flock -n 9; then",
-    `  echo "waiting for an earlier ironroot step that still runs on this host: $(cat ${STEP_HOLDER} 2>/dev/null || echo unknown)" >&2`,
-    `  if ! flock -w ${STEP_LOCK_WAIT_SECONDS} 9; then`,
-    `    echo "an earlier ironroot step still holds ${STEP_LOCK} after ${STEP_LOCK_WAIT_SECONDS} s: $(cat ${STEP_HOLDER} 2>/dev/null || echo unknown); see whether it still runs (ps -ef), then run again" >&2`,
-    "    exit 75",
-    "  fi",
-    "  if probe; then",
-    `    echo "${step.id}: done by the earlier run meanwhile"`,
-    "    exit 0",
-    "  fi",
-    "fi",
-    `printf '%s (pid %s, since %s)\\n' ${shellQuote(step.id)} "$$" "$(date -u +%FT%TZ)" >${STEP_HOLDER}`,
-    "( exec 9>&-; apply )",
-    "",
-  ].join("\n");
+function runStep(s: HostSession, step: HostStep, mode: StepMode, opts: RunOptions): Promise<RunResult> {
+  return s.run(`bash -s -- ${mode}`, { ...opts, stdin: stepScript(step) });
 }
 
 export async function runSteps(s: HostSession, steps: HostStep[], opts: RunStepsOptions = {}): Promise<StepResult[]> {
@@ -74,7 +39,7 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
   let virt = opts.virt;
   const results: StepResult[] = [];
   for (const step of steps) {
-    if ((await s.run(probeCommand(step), { what: `probing step ${step.id} (${step.title})` })).code === 0) {
+    if ((await runStep(s, step, "probe", { what: `probing step ${step.id} (${step.title})` })).code === 0) {
       results.push({ id: step.id, status: "ok" });
       say(`${step.id}: ok`);
       continue;
@@ -93,11 +58,11 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
       continue;
     }
     say(`${step.id}: applying (${step.title})`);
-    const applied = await s.run(applyCommand(step), { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
+    const applied = await runStep(s, step, "apply", { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
     if (applied.code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${lastLines(applied.stderr || applied.stdout)}`);
     }
-    if ((await s.run(probeCommand(step), { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
+    if ((await runStep(s, step, "probe", { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");
     }
     results.push({ id: step.id, status: "changed" });

@@ -4,7 +4,7 @@
 // control plane snapshots its own etcd member on a systemd timer.
 import { createHash } from "node:crypto";
 import type { EtcdSnapshotsConfig } from "../config/etcdSnapshots";
-import { shellQuote } from "./shell";
+import { writeFileAtomically } from "./shell";
 import type { HostStep } from "./step";
 
 /** Where kubeadm puts etcd's certificates; the snapshot client uses them. */
@@ -184,7 +184,7 @@ export function etcdSnapshotSteps(o: SnapshotUnitOptions, enabled = true): HostS
         `systemctl is-active --quiet ${o.unit}.timer`,
       ].join(" &&\n"),
       apply: [
-        ...files.flatMap(([path, content, mode]) => writeFile(path, content, mode)),
+        ...files.map(([path, content, mode]) => writeFileAtomically(path, content, mode)),
         "systemctl daemon-reload",
         // restart, not start: a changed schedule takes effect only on a reload of the timer.
         `systemctl enable ${o.unit}.timer`,
@@ -226,26 +226,6 @@ export function restoreCommand(o: RestoreOptions): string {
     `  ETCDCTL_API=3 etcdctl ${args}`,
     "fi",
   ].join("\n");
-}
-
-// printf of quoted lines rather than a heredoc: step scripts get indented
-// when rendered (stepScript), which would break a heredoc's terminator.
-function writeFile(path: string, content: string, mode: string): string[] {
-  const tmp = `${path}.ironroot-new`;
-  const lines = content.replace(/\n$/, "").split("\n");
-  return [
-    `install -d -m 0755 ${q(dirOf(path))}`,
-    "# shellcheck disable=SC2016,SC1003 # file content, written literally",
-    `printf '%s\\n' \\`,
-    ...lines.map((l) => `  ${shellQuote(l)} \\`),
-    `  > ${q(tmp)}`,
-    `chmod ${mode} ${q(tmp)}`,
-    `mv ${q(tmp)} ${q(path)}`,
-  ];
-}
-
-function dirOf(path: string): string {
-  return path.slice(0, path.lastIndexOf("/")) || "/";
 }
 
 function sha256(s: string): string {

@@ -1,12 +1,12 @@
 // Host preparation: what every node needs before Kubernetes is installed,
 // as idempotent probe/apply steps. Probes and applies run as bash function
-// bodies (the executor and the rendered scripts both wrap them), so they
+// bodies (stepScript wraps them), so they
 // use `return`, never `exit`. A probe runs where `set -e` does not apply
 // (`if probe`), so every probe is one && chain or returns explicitly.
 import { releaseOf } from "../config/kubernetesReleases";
 import type { StackSpec } from "../config/schema";
 import type { InventoryNode } from "./inventory";
-import { clearTheWay, shellQuote } from "./shell";
+import { fileHolds, moveIntoPlace, writeFileAtomically } from "./shell";
 import type { HostStep } from "./step";
 
 /** `systemd-detect-virt` names of container runtimes: they share the host kernel. */
@@ -122,16 +122,8 @@ function fileStep(id: string, title: string, path: string, content: string): Hos
   return {
     id,
     title,
-    probe: `printf '%s' ${shellQuote(content)} | cmp -s - ${shellQuote(path)}`,
-    apply: [
-      `dest=${shellQuote(path)}`,
-      'install -d -m 0755 "$(dirname "$dest")"',
-      'tmp=$(mktemp "$dest.XXXXXX")',
-      `printf '%s' ${shellQuote(content)} > "$tmp"`,
-      'chmod 0644 "$tmp"',
-      clearTheWay('"$dest"'),
-      'mv -f "$tmp" "$dest"',
-    ].join("\n"),
+    probe: fileHolds(path, content),
+    apply: writeFileAtomically(path, content, "0644"),
   };
 }
 
@@ -232,9 +224,8 @@ function containerdConfig(pause: string): HostStep {
       'if cmp -s "$tmp" "$cfg"; then',
       '  rm -f "$tmp"',
       "else",
-      clearTheWay('"$cfg"').replace(/^/gm, "  "),
-      '  [ ! -e "$cfg" ] || [ -e "$cfg.ironroot.bak" ] || cp -p "$cfg" "$cfg.ironroot.bak"',
-      '  mv -f "$tmp" "$cfg"',
+      '  [ ! -f "$cfg" ] || [ -e "$cfg.ironroot.bak" ] || cp -p "$cfg" "$cfg.ironroot.bak"',
+      moveIntoPlace('"$tmp"', '"$cfg"').replace(/^/gm, "  "),
       "  systemctl restart containerd",
       "fi",
       "systemctl enable --now containerd",

@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import type { Readable } from "node:stream";
 import type { SshTarget } from "../plan/targets";
-import { clearTheWay, MOVED_ASIDE } from "../plan/shell";
-import { LineSplitter, masker, shellQuote, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
+import { MOVED_ASIDE, writeAtomically } from "../plan/shell";
+import { LineSplitter, masker, sudoNeedsPassword, TIMEOUT_EXIT, wrapCommand } from "./command";
 import { interrupting, stopScript, track } from "./interrupt";
 import { connection, endpointOf, type ClientChannel, type Connection } from "./pool";
 import { HostError, type HostSession, type PutResult, type RunOptions, type RunResult } from "./types";
@@ -52,18 +52,11 @@ class PooledSession implements HostSession {
   }
 
   private async writeFrom(remotePath: string, mode: number, input: string | Buffer | Readable): Promise<PutResult> {
-    // Temp file in the same directory, then rename: readers never see half a file.
     const script = [
       "set -euo pipefail",
-      `dest=${shellQuote(remotePath)}`,
-      'dir=$(dirname "$dest")',
-      'mkdir -p "$dir"',
-      'tmp=$(mktemp "$dir/.ironroot.XXXXXX")',
-      "trap 'rm -f \"$tmp\"' EXIT",
-      'cat > "$tmp"',
-      `chmod ${mode.toString(8).padStart(4, "0")} "$tmp"`,
-      clearTheWay('"$dest"'),
-      'mv -f "$tmp" "$dest"',
+      'tmp=""',
+      "trap '[ -z \"$tmp\" ] || rm -f \"$tmp\"' EXIT",
+      writeAtomically(remotePath, "cat", mode.toString(8).padStart(4, "0")),
       "trap - EXIT",
     ].join("\n");
     const what = `writing ${remotePath}`;

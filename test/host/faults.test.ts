@@ -18,7 +18,8 @@ import { CONNECTION_LOST, session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
 import { gatherFacts } from "../../components/host/gatherFacts";
 import { applyKubeletDropIn } from "../../components/host/kubeletRollout";
-import { runSteps, STEP_LOCK } from "../../components/host/runSteps";
+import { runSteps } from "../../components/host/runSteps";
+import { STEP_LOCK } from "../../components/plan/step";
 import { HostError, type HostSession } from "../../components/ssh/types";
 import { lab } from "../support/lab";
 

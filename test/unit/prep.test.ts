@@ -79,7 +79,8 @@ test("file steps: the probe passes exactly after the apply wrote the file", () =
     const s = steps.find((x) => x.id === id)!;
     const dir = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
     const path = id === "prep/modules-on-boot" ? "/etc/modules-load.d/ironroot-k8s.conf" : "/etc/sysctl.d/99-ironroot-k8s.conf";
-    const rebase = (sh: string) => sh.split(path).join(`${dir}${path}`);
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    const rebase = (sh: string) => sh.split(parent).join(`${dir}${parent}`);
     const run = (body: string) => spawnSync("bash", ["-c", `set -euo pipefail\nf() {\n${rebase(body)}\n}\nf`]).status;
     assert.notEqual(run(s.probe), 0, `${id}: probe passes before apply`);
     assert.equal(run(s.apply), 0, `${id}: apply failed`);

@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { renderPlan } from "../../components/render/render";
+import { runSteps } from "../../components/host/runSteps";
+import type { HostSession } from "../../components/ssh/types";
 import { assertGoldenTree } from "../support/golden";
 
 const ROOT = resolve(__dirname, "../..");
@@ -108,4 +110,33 @@ test("render replaces a folder it made itself, and writes into an empty or new o
   assert.equal(existsSync(join(dir, "stale.txt")), false, "stale files go");
   assert.ok(existsSync(join(dir, ".ironroot-render")));
   assert.equal(renderCliResult(join(dir, "new", "folder")).status, 0, "a new folder");
+});
+
+test("what runSteps sends to a host is, byte for byte, the step file render writes", async () => {
+  const plan = buildPlan(loadStackFile(STACKS, "example"));
+  const files = renderPlan(plan);
+  const pathsOf = (content: string) => [...files].filter(([, c]) => c === content).map(([path]) => path);
+  const sent: { command: string; stdin?: string }[] = [];
+  // A host where every probe fails until its step is applied: both modes run.
+  const applied = new Set<string>();
+  const host: HostSession = {
+    target: { name: "fake", address: "192.0.2.1", port: 22, user: "root", hostKey: "", connectTimeoutSeconds: 1, connectRetries: 0, commandTimeoutSeconds: 1 },
+    async run(command, opts = {}) {
+      sent.push({ command, stdin: opts.stdin });
+      const id = /^# step: (.+)$/m.exec(opts.stdin ?? "")?.[1] ?? "";
+      if (command.endsWith(" apply")) applied.add(id);
+      return { code: command.endsWith(" probe") && !applied.has(id) ? 1 : 0, stdout: "", stderr: "" };
+    },
+    check: () => Promise.reject(new Error("not used")),
+    putFile: () => Promise.reject(new Error("not used")),
+    upload: () => Promise.reject(new Error("not used")),
+  };
+  const node = plan.nodes.find((n) => n.etcdSnapshot.length > 0)!;
+  const steps = [...node.prep, ...node.etcdSnapshot];
+  await runSteps(host, steps, { virt: "kvm" });
+  assert.equal(sent.length, steps.length * 3, "each step probed, applied, probed again");
+  for (const { command, stdin } of sent) {
+    assert.match(command, /^bash -s -- (probe|apply)$/);
+    assert.ok(pathsOf(stdin ?? "").some((p) => p.startsWith(`nodes/${node.name}/`)), `sent a script that render does not write for ${node.name}:\n${stdin}`);
+  }
 });

@@ -3,7 +3,7 @@
 // This module only reads the manifest's text and writes the shell that
 // checks and installs the files; copying them is the SSH layer's job.
 import type { HostStep } from "../step";
-import { printfLines, q } from "./shell";
+import { printfLines, shellQuote as q } from "../shell";
 import { BUNDLE_DIR, KUBERNETES_PACKAGES } from "./versions";
 
 export const BUNDLE_MANIFEST = "bundle.json";

@@ -6,7 +6,7 @@
 // put on each node by the bundle and by a node step instead, so the
 // flannel image needs no shell.
 import type { HostStep } from "../step";
-import { fileHolds, printfLines, q, writeFileAtomically } from "./shell";
+import { fileHolds, printfLines, shellQuote as q, writeFileAtomically } from "../shell";
 import { toYamlDocs } from "./yamlDocs";
 import { FLANNEL_IMAGE } from "./versions";
 

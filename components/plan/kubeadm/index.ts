@@ -13,7 +13,7 @@ import { initConfig, joinConfig } from "./kubeadmConfig";
 import { kubeVipManifest, KUBE_VIP_MANIFEST, needsSuperAdminDuringInit, ADMIN_CONF, SUPER_ADMIN_CONF } from "./kubeVip";
 import { haproxyConfig, localLoadBalancerStep } from "./localLoadBalancer";
 import { onlinePackagesStep, versionGuard } from "./packages";
-import { fileHolds, writeFileAtomically } from "./shell";
+import { fileHolds, writeFileAtomically } from "../shell";
 import { planRemovals, staleMemberScript, type RemovalPlan } from "./removal";
 import {
   adminKubeconfigScript, cniScript, credentialsScript, initScript, joinScript, waitReadyScript, type PlacedFile,

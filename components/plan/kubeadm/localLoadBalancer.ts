@@ -12,7 +12,7 @@
 // balancing: no VIP and no shared layer 2 needed.
 import type { InventoryNode } from "../inventory";
 import type { HostStep } from "../step";
-import { fileHolds, writeFileAtomically } from "./shell";
+import { fileHolds, writeFileAtomically } from "../shell";
 
 export const HAPROXY_CONFIG_PATH = "/etc/haproxy/haproxy.cfg";
 

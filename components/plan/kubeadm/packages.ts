@@ -1,7 +1,7 @@
 // kubeadm, kubelet and kubectl at exactly the pinned version, from the
 // upstream repository (pkgs.k8s.io, one repository per minor release, signed).
 import type { HostStep } from "../step";
-import { q } from "./shell";
+import { shellQuote as q } from "../shell";
 import { aptRepoUrl, debVersion, KUBERNETES_PACKAGES, minorOf } from "./versions";
 
 export const KEYRING = "/etc/apt/keyrings/kubernetes-apt-keyring.gpg";

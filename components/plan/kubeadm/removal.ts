@@ -10,7 +10,7 @@
 import type { HostSpec } from "../../config/schema";
 import { ADMIN_CONF } from "./kubeVip";
 import { script } from "./scripts";
-import { q } from "./shell";
+import { shellQuote as q } from "../shell";
 import { KUBEADM_DIR } from "./versions";
 
 export interface RemovalPlan {

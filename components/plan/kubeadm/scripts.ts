@@ -7,7 +7,7 @@ import type { InventoryNode } from "../inventory";
 import { PLACEHOLDER } from "./kubeadmConfig";
 import { ADMIN_CONF, KUBE_VIP_MANIFEST, SUPER_ADMIN_CONF } from "./kubeVip";
 import { versionGuard } from "./packages";
-import { printfLines, q, writeFileAtomically } from "./shell";
+import { printfLines, shellQuote as q, writeFileAtomically } from "../shell";
 import { flannelScriptBody } from "./flannel";
 import { FLANNEL_VERSION, KUBEADM_DIR } from "./versions";
 

@@ -30,8 +30,9 @@ if [ -z "$token" ] || [ -z "$caCertHash" ] || [ -z "$certificateKey" ]; then
   exit 2
 fi
 install -d -m 0700 /etc/kubernetes/ironroot
-install -d -m 0755 '/etc/kubernetes/kubelet.conf.d'
+mkdir -p -- '/etc/kubernetes/kubelet.conf.d'
 tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: kubelet.config.k8s.io/v1beta1' \
   'kind: KubeletConfiguration' \

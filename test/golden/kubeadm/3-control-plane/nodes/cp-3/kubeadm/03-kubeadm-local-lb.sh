@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # haproxy on 127.0.0.1 forwards to every control plane's API server
 # step: kubeadm/local-lb
-# The probe is read-only; the change runs only when the probe fails.
+# Usage: $0 [probe|apply|run]. probe is read-only; run (the default) applies only when the probe fails.
 set -euo pipefail
 
 probe() {
@@ -42,8 +42,9 @@ apply() {
     apt-get -o DPkg::Lock::Timeout=300 install -y haproxy ||
       { apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y haproxy; }
   fi
-  install -d -m 0755 '/etc/haproxy'
+  mkdir -p -- '/etc/haproxy'
   tmp=$(mktemp '/etc/haproxy/.haproxy.cfg.ironroot-new.XXXXXX')
+  # shellcheck disable=SC2016,SC1003 # file content, written literally
   printf '%s\n' \
     '# Written by ironroot: the node-local API server load balancer (cluster.endpoint.mode: local-lb).' \
     '# Changes here are overwritten on the next run.' \
@@ -85,10 +86,34 @@ apply() {
   systemctl reload-or-restart haproxy
 }
 
-if probe; then
-  echo "kubeadm/local-lb: already in place"
-  exit 0
-fi
-apply
-probe
-echo "kubeadm/local-lb: changed"
+locked_apply() {
+  exec 9>>/run/ironroot-step.lock
+  if ! flock -n 9; then
+    echo "waiting for an earlier ironroot step that still runs on this host: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown)" >&2
+    if ! flock -w 600 9; then
+      echo "an earlier ironroot step still holds /run/ironroot-step.lock after 600 s: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown); see whether it still runs (ps -ef), then run again" >&2
+      exit 75
+    fi
+    if probe; then
+      echo "kubeadm/local-lb: done by the earlier run meanwhile"
+      exit 0
+    fi
+  fi
+  printf '%s (pid %s, since %s)\n' 'kubeadm/local-lb' "$$" "$(date -u +%FT%TZ)" >/run/ironroot-step.holder
+  ( exec 9>&-; apply )
+}
+
+case "${1:-run}" in
+  probe) if probe; then exit 0; fi; exit 1 ;;
+  apply) locked_apply ;;
+  run)
+    if probe; then
+      echo "kubeadm/local-lb: already in place"
+      exit 0
+    fi
+    locked_apply
+    probe
+    echo "kubeadm/local-lb: changed"
+    ;;
+  *) echo "usage: $0 [probe|apply|run]" >&2; exit 2 ;;
+esac

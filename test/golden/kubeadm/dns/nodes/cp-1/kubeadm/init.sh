@@ -22,8 +22,9 @@ if [ -f /etc/kubernetes/admin.conf ]; then
   exit 6
 fi
 install -d -m 0700 /etc/kubernetes/ironroot
-install -d -m 0755 '/etc/kubernetes/kubelet.conf.d'
+mkdir -p -- '/etc/kubernetes/kubelet.conf.d'
 tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: kubelet.config.k8s.io/v1beta1' \
   'kind: KubeletConfiguration' \
@@ -37,8 +38,9 @@ if [ -e '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! 
   echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
 fi
 mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
-install -d -m 0755 '/etc/kubernetes/ironroot'
+mkdir -p -- '/etc/kubernetes/ironroot'
 tmp=$(mktemp '/etc/kubernetes/ironroot/.kubeadm-init.yaml.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: kubeadm.k8s.io/v1beta4' \
   'kind: InitConfiguration' \

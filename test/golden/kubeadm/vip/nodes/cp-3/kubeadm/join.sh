@@ -30,8 +30,9 @@ if [ -z "$token" ] || [ -z "$caCertHash" ] || [ -z "$certificateKey" ]; then
   exit 2
 fi
 install -d -m 0700 /etc/kubernetes/ironroot
-install -d -m 0755 '/etc/kubernetes/kubelet.conf.d'
+mkdir -p -- '/etc/kubernetes/kubelet.conf.d'
 tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: kubelet.config.k8s.io/v1beta1' \
   'kind: KubeletConfiguration' \
@@ -45,8 +46,9 @@ if [ -e '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf' ] && [ ! 
   echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
 fi
 mv -f "$tmp" '/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf'
-install -d -m 0755 '/etc/kubernetes/manifests'
+mkdir -p -- '/etc/kubernetes/manifests'
 tmp=$(mktemp '/etc/kubernetes/manifests/.kube-vip.yaml.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: v1' \
   'kind: Pod' \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # etcd is snapshotted on schedule "hourly" into /var/backups/etcd, newest 24 kept
 # step: etcd-snapshot/timer
-# The probe is read-only; the change runs only when the probe fails.
+# Usage: $0 [probe|apply|run]. probe is read-only; run (the default) applies only when the probe fails.
 set -euo pipefail
 
 probe() {
@@ -13,7 +13,8 @@ probe() {
 }
 
 apply() {
-  install -d -m 0755 /usr/local/sbin
+  mkdir -p -- '/usr/local/sbin'
+  tmp=$(mktemp '/usr/local/sbin/.ironroot-etcd-snapshot.XXXXXX')
   # shellcheck disable=SC2016,SC1003 # file content, written literally
   printf '%s\n' \
     '#!/usr/bin/env bash' \
@@ -37,11 +38,17 @@ apply() {
     '  while IFS= read -r old; do' \
     '    rm -f -- "${dir:?}/$old"' \
     '    echo "removed $dir/$old (retention: $keep)"' \
-    '  done' \
-    > /usr/local/sbin/ironroot-etcd-snapshot.ironroot-new
-  chmod 0755 /usr/local/sbin/ironroot-etcd-snapshot.ironroot-new
-  mv /usr/local/sbin/ironroot-etcd-snapshot.ironroot-new /usr/local/sbin/ironroot-etcd-snapshot
-  install -d -m 0755 /etc/systemd/system
+    '  done' >"$tmp"
+  chmod 0755 "$tmp"
+  if [ -e '/usr/local/sbin/ironroot-etcd-snapshot' ] && [ ! -f '/usr/local/sbin/ironroot-etcd-snapshot' ] && [ ! -L '/usr/local/sbin/ironroot-etcd-snapshot' ]; then
+    aside='/usr/local/sbin/ironroot-etcd-snapshot'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/usr/local/sbin/ironroot-etcd-snapshot')
+    mv -- '/usr/local/sbin/ironroot-etcd-snapshot' "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
+  mv -f "$tmp" '/usr/local/sbin/ironroot-etcd-snapshot'
+  mkdir -p -- '/etc/systemd/system'
+  tmp=$(mktemp '/etc/systemd/system/.ironroot-etcd-snapshot.service.XXXXXX')
   # shellcheck disable=SC2016,SC1003 # file content, written literally
   printf '%s\n' \
     '[Unit]' \
@@ -52,11 +59,17 @@ apply() {
     'Type=oneshot' \
     'ExecStart=/usr/local/sbin/ironroot-etcd-snapshot' \
     'Nice=10' \
-    'IOSchedulingClass=idle' \
-    > /etc/systemd/system/ironroot-etcd-snapshot.service.ironroot-new
-  chmod 0644 /etc/systemd/system/ironroot-etcd-snapshot.service.ironroot-new
-  mv /etc/systemd/system/ironroot-etcd-snapshot.service.ironroot-new /etc/systemd/system/ironroot-etcd-snapshot.service
-  install -d -m 0755 /etc/systemd/system
+    'IOSchedulingClass=idle' >"$tmp"
+  chmod 0644 "$tmp"
+  if [ -e '/etc/systemd/system/ironroot-etcd-snapshot.service' ] && [ ! -f '/etc/systemd/system/ironroot-etcd-snapshot.service' ] && [ ! -L '/etc/systemd/system/ironroot-etcd-snapshot.service' ]; then
+    aside='/etc/systemd/system/ironroot-etcd-snapshot.service'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/etc/systemd/system/ironroot-etcd-snapshot.service')
+    mv -- '/etc/systemd/system/ironroot-etcd-snapshot.service' "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
+  mv -f "$tmp" '/etc/systemd/system/ironroot-etcd-snapshot.service'
+  mkdir -p -- '/etc/systemd/system'
+  tmp=$(mktemp '/etc/systemd/system/.ironroot-etcd-snapshot.timer.XXXXXX')
   # shellcheck disable=SC2016,SC1003 # file content, written literally
   printf '%s\n' \
     '[Unit]' \
@@ -68,19 +81,48 @@ apply() {
     'Unit=ironroot-etcd-snapshot.service' \
     '' \
     '[Install]' \
-    'WantedBy=timers.target' \
-    > /etc/systemd/system/ironroot-etcd-snapshot.timer.ironroot-new
-  chmod 0644 /etc/systemd/system/ironroot-etcd-snapshot.timer.ironroot-new
-  mv /etc/systemd/system/ironroot-etcd-snapshot.timer.ironroot-new /etc/systemd/system/ironroot-etcd-snapshot.timer
+    'WantedBy=timers.target' >"$tmp"
+  chmod 0644 "$tmp"
+  if [ -e '/etc/systemd/system/ironroot-etcd-snapshot.timer' ] && [ ! -f '/etc/systemd/system/ironroot-etcd-snapshot.timer' ] && [ ! -L '/etc/systemd/system/ironroot-etcd-snapshot.timer' ]; then
+    aside='/etc/systemd/system/ironroot-etcd-snapshot.timer'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/etc/systemd/system/ironroot-etcd-snapshot.timer')
+    mv -- '/etc/systemd/system/ironroot-etcd-snapshot.timer' "$aside"
+    echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
+  fi
+  mv -f "$tmp" '/etc/systemd/system/ironroot-etcd-snapshot.timer'
   systemctl daemon-reload
   systemctl enable ironroot-etcd-snapshot.timer
   systemctl restart ironroot-etcd-snapshot.timer
 }
 
-if probe; then
-  echo "etcd-snapshot/timer: already in place"
-  exit 0
-fi
-apply
-probe
-echo "etcd-snapshot/timer: changed"
+locked_apply() {
+  exec 9>>/run/ironroot-step.lock
+  if ! flock -n 9; then
+    echo "waiting for an earlier ironroot step that still runs on this host: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown)" >&2
+    if ! flock -w 600 9; then
+      echo "an earlier ironroot step still holds /run/ironroot-step.lock after 600 s: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown); see whether it still runs (ps -ef), then run again" >&2
+      exit 75
+    fi
+    if probe; then
+      echo "etcd-snapshot/timer: done by the earlier run meanwhile"
+      exit 0
+    fi
+  fi
+  printf '%s (pid %s, since %s)\n' 'etcd-snapshot/timer' "$$" "$(date -u +%FT%TZ)" >/run/ironroot-step.holder
+  ( exec 9>&-; apply )
+}
+
+case "${1:-run}" in
+  probe) if probe; then exit 0; fi; exit 1 ;;
+  apply) locked_apply ;;
+  run)
+    if probe; then
+      echo "etcd-snapshot/timer: already in place"
+      exit 0
+    fi
+    locked_apply
+    probe
+    echo "etcd-snapshot/timer: changed"
+    ;;
+  *) echo "usage: $0 [probe|apply|run]" >&2; exit 2 ;;
+esac

@@ -22,8 +22,9 @@ if [ -f /etc/kubernetes/admin.conf ]; then
   exit 6
 fi
 install -d -m 0700 /etc/kubernetes/ironroot
-install -d -m 0755 '/etc/kubernetes/ironroot'
+mkdir -p -- '/etc/kubernetes/ironroot'
 tmp=$(mktemp '/etc/kubernetes/ironroot/.kubeadm-init.yaml.XXXXXX')
+# shellcheck disable=SC2016,SC1003 # file content, written literally
 printf '%s\n' \
   'apiVersion: kubeadm.k8s.io/v1beta4' \
   'kind: InitConfiguration' \

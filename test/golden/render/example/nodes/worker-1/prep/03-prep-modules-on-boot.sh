@@ -1,40 +1,64 @@
 #!/usr/bin/env bash
 # Kernel modules overlay, br_netfilter load on boot (/etc/modules-load.d/ironroot-k8s.conf)
 # step: prep/modules-on-boot
-# The probe is read-only; the change runs only when the probe fails.
+# Usage: $0 [probe|apply|run]. probe is read-only; run (the default) applies only when the probe fails.
 set -euo pipefail
 
 probe() {
-  printf '%s' '# Managed by ironroot; changes here are reverted on the next run.
-  # Kernel modules Kubernetes networking and containerd need.
-  overlay
-  br_netfilter
-  ' | cmp -s - '/etc/modules-load.d/ironroot-k8s.conf'
+  [ -f '/etc/modules-load.d/ironroot-k8s.conf' ] && cmp -s '/etc/modules-load.d/ironroot-k8s.conf' <(printf '%s\n' \
+    '# Managed by ironroot; changes here are reverted on the next run.' \
+    '# Kernel modules Kubernetes networking and containerd need.' \
+    'overlay' \
+    'br_netfilter')
 }
 
 apply() {
-  dest='/etc/modules-load.d/ironroot-k8s.conf'
-  install -d -m 0755 "$(dirname "$dest")"
-  tmp=$(mktemp "$dest.XXXXXX")
-  printf '%s' '# Managed by ironroot; changes here are reverted on the next run.
-  # Kernel modules Kubernetes networking and containerd need.
-  overlay
-  br_netfilter
-  ' > "$tmp"
+  mkdir -p -- '/etc/modules-load.d'
+  tmp=$(mktemp '/etc/modules-load.d/.ironroot-k8s.conf.XXXXXX')
+  # shellcheck disable=SC2016,SC1003 # file content, written literally
+  printf '%s\n' \
+    '# Managed by ironroot; changes here are reverted on the next run.' \
+    '# Kernel modules Kubernetes networking and containerd need.' \
+    'overlay' \
+    'br_netfilter' >"$tmp"
   chmod 0644 "$tmp"
-  if [ -e "$dest" ] && [ ! -f "$dest" ] && [ ! -L "$dest" ]; then
-    aside="$dest".ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
-    kind=$(stat -c %F "$dest")
-    mv -- "$dest" "$aside"
+  if [ -e '/etc/modules-load.d/ironroot-k8s.conf' ] && [ ! -f '/etc/modules-load.d/ironroot-k8s.conf' ] && [ ! -L '/etc/modules-load.d/ironroot-k8s.conf' ]; then
+    aside='/etc/modules-load.d/ironroot-k8s.conf'.ironroot-moved-$(date -u +%Y%m%dT%H%M%SZ)
+    kind=$(stat -c %F '/etc/modules-load.d/ironroot-k8s.conf')
+    mv -- '/etc/modules-load.d/ironroot-k8s.conf' "$aside"
     echo "moved aside: ${aside%.ironroot-moved-*}: it was a $kind, not a file; moved aside to $aside (ironroot writes this path)" >&2
   fi
-  mv -f "$tmp" "$dest"
+  mv -f "$tmp" '/etc/modules-load.d/ironroot-k8s.conf'
 }
 
-if probe; then
-  echo "prep/modules-on-boot: already in place"
-  exit 0
-fi
-apply
-probe
-echo "prep/modules-on-boot: changed"
+locked_apply() {
+  exec 9>>/run/ironroot-step.lock
+  if ! flock -n 9; then
+    echo "waiting for an earlier ironroot step that still runs on this host: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown)" >&2
+    if ! flock -w 600 9; then
+      echo "an earlier ironroot step still holds /run/ironroot-step.lock after 600 s: $(cat /run/ironroot-step.holder 2>/dev/null || echo unknown); see whether it still runs (ps -ef), then run again" >&2
+      exit 75
+    fi
+    if probe; then
+      echo "prep/modules-on-boot: done by the earlier run meanwhile"
+      exit 0
+    fi
+  fi
+  printf '%s (pid %s, since %s)\n' 'prep/modules-on-boot' "$$" "$(date -u +%FT%TZ)" >/run/ironroot-step.holder
+  ( exec 9>&-; apply )
+}
+
+case "${1:-run}" in
+  probe) if probe; then exit 0; fi; exit 1 ;;
+  apply) locked_apply ;;
+  run)
+    if probe; then
+      echo "prep/modules-on-boot: already in place"
+      exit 0
+    fi
+    locked_apply
+    probe
+    echo "prep/modules-on-boot: changed"
+    ;;
+  *) echo "usage: $0 [probe|apply|run]" >&2; exit 2 ;;
+esac
