@@ -44,13 +44,17 @@ export function rawConfigFromStackFile(path: string, stack: string): Record<stri
   } catch (e) {
     throw new ConfigError(stack, [`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
   }
-  const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  return rawConfigFromStackConfig((doc as { config?: Record<string, unknown> } | null)?.config ?? {});
+}
+
+/** Raw config from the `config:` map of a parsed stack file. */
+export function rawConfigFromStackConfig(config: Record<string, unknown>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (isMisspelledNamespace(key)) raw[key] = MISSPELLED;
     if (!key.startsWith(`${PROJECT}:`)) continue;
     const name = key.slice(PROJECT.length + 1);
-    raw[name] = isSecure(value) ? { secret: name } : value;
+    raw[name] = isEncrypted(value) ? { secret: name } : value;
   }
   return raw;
 }
@@ -62,7 +66,8 @@ export function rawConfigFromStackFile(path: string, stack: string): Record<stri
  */
 export const MISSPELLED = null;
 
-function isSecure(v: unknown): boolean {
+/** A value the stack file holds encrypted (`secure: <ciphertext>`). */
+export function isEncrypted(v: unknown): v is { secure: string } {
   return typeof v === "object" && v !== null && "secure" in v;
 }
 

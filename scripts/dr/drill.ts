@@ -25,8 +25,8 @@ import { gatherFacts } from "../../components/host/gatherFacts";
 import { applyKubeletDropIn } from "../../components/host/kubeletRollout";
 import { runDiskBenchmark } from "../../components/host/diskBenchmark";
 import { runSteps, type StepResult } from "../../components/host/runSteps";
-import { differences, hostSwaps, swapDeep } from "./addresses";
-import { rebuild, RebuildError } from "../rebuild";
+import { differences, hostSwaps, swapDeep } from "../../test/support/addresses";
+import { rebuild, RebuildError } from "../../components/config/rebuild";
 
 const REPO = resolve(__dirname, "../..");
 const LAB = join(REPO, "scripts/lab");

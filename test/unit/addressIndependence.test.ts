@@ -10,7 +10,7 @@ import { rawConfigFromStackFile } from "../../components/config/load";
 import { parseStack } from "../../components/config/schema";
 import { buildPlan } from "../../components/plan";
 import { renderPlan } from "../../components/render/render";
-import { differences, hostSwaps, swapDeep, swapText } from "../../scripts/dr/addresses";
+import { differences, hostSwaps, swapDeep, swapText } from "../support/addresses";
 
 const example = rawConfigFromStackFile(resolve(__dirname, "../../stacks/Pulumi.example.yaml"), "example");
 

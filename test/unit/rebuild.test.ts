@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import YAML from "yaml";
 import { loadStackFile } from "../../components/config/load";
-import { rebuild, RebuildError } from "../../scripts/rebuild";
+import { rebuild, RebuildError } from "../../components/config/rebuild";
 
 const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILm19oHNvtVfJ5h7e5oTvdp/OfDgP/9tsZgNPxt1CoqE";
 const KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII0YoMFknvSwp1YhOYTWEMp2u4d629TZXVhlQsjRCXSW";
