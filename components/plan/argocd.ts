@@ -5,7 +5,8 @@
 // a few thousand lines of YAML, and an air-gapped site points `chartPath` at
 // a local .tgz. The chart renders the same manifests upstream publishes.
 import { activeHosts } from "../config/hosts";
-import type { GitopsStackSpec } from "../config/schema";
+import type { GitopsConfig } from "../config/gitops";
+import type { HostSpec } from "../config/schema";
 import { ARGOCD_NAMESPACE } from "./rootApp";
 
 export const ARGOCD_CHART = { name: "argo-cd", repo: "https://argoproj.github.io/argo-helm" } as const;
@@ -27,15 +28,14 @@ export interface HaDecision {
 }
 
 /** Hosts whose own taints keep ordinary pods away do not count towards HA. */
-export function eligibleNodes(spec: GitopsStackSpec): string[] {
-  return activeHosts(spec.hosts)
+export function eligibleNodes(hosts: HostSpec[]): string[] {
+  return activeHosts(hosts)
     .filter((h) => !h.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute"))
     .map((h) => h.name);
 }
 
-export function haDecision(spec: GitopsStackSpec): HaDecision {
-  const n = eligibleNodes(spec).length;
-  const mode = spec.gitops.argocd.ha;
+export function haDecision(mode: GitopsConfig["argocd"]["ha"], hosts: HostSpec[]): HaDecision {
+  const n = eligibleNodes(hosts).length;
   if (mode === "off") return { ha: false, eligibleNodes: n, reason: "gitops.argocd.ha is off: single replicas" };
   if (mode === "on") {
     return {
@@ -57,9 +57,9 @@ export function haDecision(spec: GitopsStackSpec): HaDecision {
 }
 
 /** Helm values for the argo-cd chart (keys as in the chart's values.yaml). */
-export function argocdValues(spec: GitopsStackSpec) {
-  const a = spec.gitops.argocd;
-  const { ha } = haDecision(spec);
+export function argocdValues(gitops: GitopsConfig, hosts: HostSpec[]) {
+  const a = gitops.argocd;
+  const { ha } = haDecision(a.ha, hosts);
   const replicas = ha ? 2 : 1;
   const values: Record<string, unknown> = {
     global: {
@@ -75,10 +75,10 @@ export function argocdValues(spec: GitopsStackSpec) {
         "controller.status.processors": a.statusProcessors,
         "controller.operation.processors": a.operationProcessors,
       },
-      ...(spec.gitops.knownHosts
+      ...(gitops.knownHosts
         ? // Replaces the chart's built-in list of public git hosts: only
           // the keys pinned in the stack config are trusted.
-          { ssh: { knownHosts: ensureTrailingNewline(spec.gitops.knownHosts) } }
+          { ssh: { knownHosts: ensureTrailingNewline(gitops.knownHosts) } }
         : {}),
     },
     // The application controller shards by destination cluster; ironroot
@@ -127,6 +127,6 @@ export function repositorySecret(repoUrl: string, sshPrivateKey: string) {
 }
 
 /** Whether the stack needs a repository Secret: an SSH URL with a deploy key. */
-export function needsRepositorySecret(spec: GitopsStackSpec): boolean {
-  return isSshRepoUrl(spec.gitops.repoUrl) && !!spec.secrets.deployKey;
+export function needsRepositorySecret(repoUrl: string, hasDeployKey: boolean): boolean {
+  return isSshRepoUrl(repoUrl) && hasDeployKey;
 }

@@ -27,7 +27,8 @@ export interface GitopsPlan {
   rootAppWait?: { timeoutSeconds: number };
 }
 
-export function gitopsPlan(spec: GitopsStackSpec): GitopsPlan {
+/** Built from the sections it reads: the cluster name, gitops, sealedSecrets, the hosts (for HA) and which secrets are set. */
+export function gitopsPlan(spec: Pick<GitopsStackSpec, "cluster" | "gitops" | "sealedSecrets" | "hosts" | "secrets">): GitopsPlan {
   const g = spec.gitops;
   const s = spec.sealedSecrets;
   return {
@@ -35,16 +36,16 @@ export function gitopsPlan(spec: GitopsStackSpec): GitopsPlan {
     argocd: {
       namespace: ARGOCD_NAMESPACE,
       chart: { ...ARGOCD_CHART, version: g.argocd.chartVersion, ...(g.argocd.chartPath ? { path: g.argocd.chartPath } : {}) },
-      ha: haDecision(spec),
-      values: argocdValues(spec),
+      ha: haDecision(g.argocd.ha, spec.hosts),
+      values: argocdValues(g, spec.hosts),
     },
     sealedSecrets: {
       namespace: s.namespace,
       chart: { ...SEALED_SECRETS_CHART, version: s.chartVersion, ...(s.chartPath ? { path: s.chartPath } : {}) },
-      values: sealedSecretsValues(spec),
+      values: sealedSecretsValues(s),
       keySecretName: SEALING_KEY_SECRET_NAME,
     },
-    ...(needsRepositorySecret(spec) ? { repository: { url: g.repoUrl, secretName: REPOSITORY_SECRET_NAME } } : {}),
+    ...(needsRepositorySecret(g.repoUrl, !!spec.secrets.deployKey) ? { repository: { url: g.repoUrl, secretName: REPOSITORY_SECRET_NAME } } : {}),
     sealingKeySource: spec.secrets.sealingKey ? "restore" : "generate",
     ...(g.rootApp.waitForHealthy ? { rootAppWait: { timeoutSeconds: g.rootApp.waitTimeoutSeconds } } : {}),
   };

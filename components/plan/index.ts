@@ -54,7 +54,7 @@ export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
   const nodeList = inventory(spec);
   const kubelet = kubeletPlans(spec, nodeList, inputs.nodeSizes);
   const gitops = gitopsSpec(spec);
-  const nodes = nodeList.map((n, i) => ({ ...n, prep: prepSteps(spec, n), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
+  const nodes = nodeList.map((n, i) => ({ ...n, prep: prepSteps(spec.cluster.kubernetesVersion), diskBenchmark: diskBenchmarkPlan(spec, n), kubelet: kubelet[i], etcdSnapshot: etcdSnapshotPlan(spec, n) }));
   return {
     stack: spec.stack,
     nodes,
@@ -62,7 +62,7 @@ export function buildPlan(spec: StackSpec, inputs: PlanInputs = {}): Plan {
       name: spec.cluster.name,
       layers: spec.layers,
       joinOrder: nodes.map((n) => n.name),
-      ...(gitops ? { rootApp: rootApplication(gitops), gitops: gitopsPlan(gitops) } : {}),
+      ...(gitops ? { rootApp: rootApplication(gitops.gitops), gitops: gitopsPlan(gitops) } : {}),
       kubeadm: planKubeadm(spec, nodes, inputs.kubeadm),
     },
   };

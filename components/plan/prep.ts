@@ -4,8 +4,6 @@
 // use `return`, never `exit`. A probe runs where `set -e` does not apply
 // (`if probe`), so every probe is one && chain or returns explicitly.
 import { releaseOf } from "../config/kubernetesReleases";
-import type { StackSpec } from "../config/schema";
-import type { InventoryNode } from "./inventory";
 import { fileHolds, moveIntoPlace, writeFileAtomically } from "./shell";
 import type { HostStep } from "./step";
 
@@ -51,10 +49,10 @@ const SYSTEMD_CGROUP_TRUE = String.raw`^[[:space:]]*SystemdCgroup[[:space:]]*=[[
 const inContainer = (reason: string) => ({ virt: CONTAINER_VIRT, reason });
 
 /** Prep steps for one node, in the order they run. */
-export function prepSteps(spec: StackSpec, _node: InventoryNode): HostStep[] {
+export function prepSteps(kubernetesVersion: string): HostStep[] {
   return [
     dpkgConsistent(), packages(), modulesOnBoot(), modulesLoaded(), sysctlPersisted(), sysctlApplied(), swapOffInFstab(), swapOffNow(),
-    containerdConfig(sandboxImage(spec.cluster.kubernetesVersion)), timeSync(),
+    containerdConfig(sandboxImage(kubernetesVersion)), timeSync(),
   ];
 }
 

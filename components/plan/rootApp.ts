@@ -1,4 +1,4 @@
-import type { GitopsStackSpec } from "../config/schema";
+import type { GitopsConfig } from "../config/gitops";
 
 export const ARGOCD_NAMESPACE = "argocd";
 
@@ -8,8 +8,7 @@ export const ARGOCD_NAMESPACE = "argocd";
  * selfHeal is always on (hand edits are reverted); prune follows the stack's
  * policy because deleting what disappears from git is the dangerous part.
  */
-export function rootApplication(spec: GitopsStackSpec) {
-  const g = spec.gitops;
+export function rootApplication(g: GitopsConfig) {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",

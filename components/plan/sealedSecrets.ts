@@ -4,7 +4,7 @@
 // and only generates one of its own when it finds none. That is what makes a
 // rebuilt cluster able to open the sealed secrets already in git.
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import type { StackSpec } from "../config/schema";
+import type { SealedSecretsConfig } from "../config/gitops";
 
 export const SEALING_KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key";
 /** Our key's Secret name. The controller finds keys by label, not name; the name says who made it. */
@@ -34,13 +34,13 @@ export function sealingKeySecret(namespace: string, certificatePem: string, priv
 }
 
 /** Helm values for the sealed-secrets chart. */
-export function sealedSecretsValues(spec: StackSpec) {
+export function sealedSecretsValues(s: SealedSecretsConfig) {
   return {
     fullnameOverride: SEALED_SECRETS_CONTROLLER,
-    namespace: spec.sealedSecrets.namespace,
+    namespace: s.namespace,
     // A new key is added every period; old keys stay so older sealed
     // secrets still open. See docs/gitops.md for what that means for backups.
-    keyrenewperiod: spec.sealedSecrets.keyRenewPeriod,
+    keyrenewperiod: s.keyRenewPeriod,
   };
 }
 

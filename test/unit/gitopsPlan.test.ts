@@ -5,6 +5,10 @@ import { gitopsPlan } from "../../components/plan/gitops";
 import { sealedSecretsValues, sealingKeySecret } from "../../components/plan/sealedSecrets";
 import { gitopsStack, KNOWN_HOSTS } from "../support/gitopsStack";
 
+type Stack = ReturnType<typeof gitopsStack>;
+const haDecisionOf = (s: Stack) => haDecision(s.gitops.argocd.ha, s.hosts);
+const argocdValuesOf = (s: Stack) => argocdValues(s.gitops, s.hosts);
+
 const HA_TABLE: { name: string; nodes: number; tainted?: number[]; ha: "auto" | "on" | "off"; expect: boolean; reason: RegExp }[] = [
   { name: "auto, 3 nodes", nodes: 3, ha: "auto", expect: true, reason: /^HA: 3 schedulable nodes/ },
   { name: "auto, 5 nodes", nodes: 5, ha: "auto", expect: true, reason: /^HA: 5 schedulable nodes/ },
@@ -18,7 +22,7 @@ const HA_TABLE: { name: string; nodes: number; tainted?: number[]; ha: "auto" | 
 
 for (const row of HA_TABLE) {
   test(`HA decision: ${row.name}`, () => {
-    const d = haDecision(gitopsStack({ nodes: row.nodes, tainted: row.tainted, ha: row.ha }));
+    const d = haDecisionOf(gitopsStack({ nodes: row.nodes, tainted: row.tainted, ha: row.ha }));
     assert.equal(d.ha, row.expect);
     assert.match(d.reason, row.reason);
   });
@@ -27,7 +31,7 @@ for (const row of HA_TABLE) {
 const TOLERATION = { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" };
 
 test("HA values: Redis HA, 2 replicas of server, repo server and ApplicationSet, hard anti-affinity, tuning", () => {
-  assert.deepEqual(argocdValues(gitopsStack({ nodes: 3 })), {
+  assert.deepEqual(argocdValuesOf(gitopsStack({ nodes: 3 })), {
     global: { tolerations: [TOLERATION], affinity: { podAntiAffinity: "hard" } },
     crds: { install: true, keep: true },
     configs: {
@@ -44,7 +48,7 @@ test("HA values: Redis HA, 2 replicas of server, repo server and ApplicationSet,
 });
 
 test("non-HA values: single replicas, plain Redis, soft anti-affinity", () => {
-  const v = argocdValues(gitopsStack({ nodes: 2 })) as Record<string, any>;
+  const v = argocdValuesOf(gitopsStack({ nodes: 2 })) as Record<string, any>;
   assert.deepEqual(v.server, { replicas: 1 });
   assert.deepEqual(v.repoServer, { replicas: 1 });
   assert.deepEqual(v.applicationSet, { replicas: 1 });
@@ -54,13 +58,13 @@ test("non-HA values: single replicas, plain Redis, soft anti-affinity", () => {
 });
 
 test("processor counts come from config", () => {
-  const v = argocdValues(gitopsStack({ gitops: { argocd: { statusProcessors: 50, operationProcessors: 25 } } })) as Record<string, any>;
+  const v = argocdValuesOf(gitopsStack({ gitops: { argocd: { statusProcessors: 50, operationProcessors: 25 } } })) as Record<string, any>;
   assert.deepEqual(v.configs.params, { "controller.status.processors": 50, "controller.operation.processors": 25 });
 });
 
 test("an HTTPS repo leaves the chart's known hosts alone and needs no repository Secret", () => {
   const spec = gitopsStack({ https: true });
-  assert.equal((argocdValues(spec) as Record<string, any>).configs.ssh, undefined);
+  assert.equal((argocdValuesOf(spec) as Record<string, any>).configs.ssh, undefined);
   assert.equal(gitopsPlan(spec).repository, undefined);
 });
 
@@ -93,7 +97,7 @@ test("the sealing key Secret is an active TLS key in the controller's namespace"
 });
 
 test("sealed-secrets values: kubeseal's default controller name and the renewal period", () => {
-  assert.deepEqual(sealedSecretsValues(gitopsStack({ gitops: {} })), {
+  assert.deepEqual(sealedSecretsValues(gitopsStack({ gitops: {} }).sealedSecrets), {
     fullnameOverride: "sealed-secrets-controller",
     namespace: "kube-system",
     keyrenewperiod: "720h",

@@ -31,7 +31,7 @@ const rendered = renderPlan(buildPlan(spec));
 test("the rendered root Application is valid against Argo CD's Application CRD schema", async () => {
   const { Application } = await models();
   const doc = YAML.parse(rendered.get("cluster/root-app.yaml")!);
-  assert.deepEqual(doc, rootApplication(spec));
+  assert.deepEqual(doc, rootApplication(spec.gitops));
   new Application(doc).validate();
 });
 
@@ -52,7 +52,7 @@ test("the rendered repository and sealing key Secrets are valid core/v1 Secrets"
 
 test("the validators really reject broken manifests", async () => {
   const { Application, Secret } = await models();
-  const app = rootApplication(spec);
+  const app = rootApplication(spec.gitops);
   const broken: unknown[] = [
     { ...app, spec: { ...app.spec, syncPolicy: { automated: { prune: "false", selfHeal: true } } } },
     { ...app, spec: { ...app.spec, source: { path: "applications" } } }, // repoURL is required

@@ -5,12 +5,11 @@ import { test } from "node:test";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { CONTAINER_VIRT, modulesFileContent, PACKAGES, prepSteps, sysctlFileContent } from "../../components/plan/prep";
-import { inventory } from "../../components/plan/inventory";
 import { stepScript } from "../../components/plan/step";
 import { renderPlan } from "../../components/render/render";
 
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
-const steps = prepSteps(spec, inventory(spec)[0]);
+const steps = prepSteps(spec.cluster.kubernetesVersion);
 
 test("prep steps run in this order", () => {
   assert.deepEqual(steps.map((s) => s.id), [
