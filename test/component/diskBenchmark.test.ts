@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { test } from "node:test";
 import { byType, settle } from "../support/mocks";
-import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { isSecretValue } from "../support/monitorSpy";
 import { loadStackFile } from "../../components/config/load";
 import { buildPlan } from "../../components/plan";
 import { DiskBenchmark } from "../../components/pulumi/DiskBenchmark";
@@ -11,10 +11,6 @@ import { keylessTarget } from "../../components/plan/targets";
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const plan = buildPlan(spec);
 const RUN_TYPE = "pulumi-nodejs:dynamic/ironroot:DiskBenchmarkRun";
-
-function isRpcSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
-}
 
 test("one DiskBenchmark per node, each with its own run resource as a child, all independent (parallel)", async () => {
   const made = plan.nodes.map((n) => {
@@ -44,7 +40,7 @@ test("one DiskBenchmark per node, each with its own run resource as a child, all
     for (const field of ["privateKey", "privateKeyPath", "agent"]) {
       assert.equal(field in inputs.connection || field in inputs, false, `${r.name}: ${field} must not be in state`);
     }
-    assert.equal(isRpcSecret(inputs.connection), false);
+    assert.equal(isSecretValue(inputs.connection), false);
     // The serialized provider travels with the resource.
     assert.equal(typeof inputs.__provider, "string");
   }

@@ -3,24 +3,13 @@
 // on node N; with parallelism p, on node N+1-p).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
 import { byType, settle, valueOf } from "../support/mocks";
+import { registrations } from "../support/monitorSpy";
 import { kubelet } from "../../components/config/kubelet";
 import { GI } from "../../components/plan/kubelet/quantity";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { changedInputs, kubeletConfigProvider, type KubeletConfigState } from "../../components/pulumi/KubeletConfigProvider";
 import { KubeletRollout } from "../../components/pulumi/KubeletRollout";
-
-// The mock monitor does not pass dependencies to newResource, so read them
-// from the registration requests themselves.
-const dependencies = new Map<string, string[]>();
-const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => Promise<void> };
-interface RegisterRequest { getName(): string; getType(): string; getDependenciesList(): string[] }
-const register = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req, cb) => {
-  dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-  return register(req, cb);
-};
 
 const DYNAMIC = "pulumi-nodejs:dynamic/ironroot:KubeletConfig";
 const provider = kubeletConfigProvider(() => ({ agent: true }));
@@ -76,12 +65,11 @@ test("rollout: one KubeletConfig per node under the component, node N+1 depends 
   assert.equal(byType("ironroot:host:KubeletRollout").length, 1);
   const configs = byType(DYNAMIC).filter((r) => r.name.startsWith("kubelet-"));
   assert.deepEqual(configs.map((r) => r.name), ["kubelet-cp-1", "kubelet-cp-2", "kubelet-cp-3", "kubelet-worker-1"]);
-  const urn = (n: string) => `urn:pulumi:test::ironroot::ironroot:host:KubeletRollout$${DYNAMIC}::kubelet-${n}`;
-  const depsOf = (n: string) => dependencies.get(`${DYNAMIC}::kubelet-${n}`)!;
+  const depsOf = (n: string) => registrations.get(`kubelet-${n}`)!.dependsOn;
   assert.deepEqual(depsOf("cp-1"), []);
-  assert.deepEqual(depsOf("cp-2"), [urn("cp-1")]);
-  assert.deepEqual(depsOf("cp-3"), [urn("cp-2")]);
-  assert.deepEqual(depsOf("worker-1"), [urn("cp-3")]);
+  assert.deepEqual(depsOf("cp-2"), ["kubelet-cp-1"]);
+  assert.deepEqual(depsOf("cp-3"), ["kubelet-cp-2"]);
+  assert.deepEqual(depsOf("worker-1"), ["kubelet-cp-3"]);
 
   const w = configs[3].inputs as Record<string, unknown>;
   assert.deepEqual(w.kubeReserved, { cpu: "40m", memory: "1332Mi" });
@@ -100,7 +88,6 @@ test("rollout with parallelism 2: two chains, each node waits for the one two pl
   });
   await settle();
   await new Promise((r) => setTimeout(r, 200));
-  const urn = (n: string) => `urn:pulumi:test::ironroot::ironroot:host:KubeletRollout$${DYNAMIC}::par-${n}`;
-  const depsOf = (n: string) => dependencies.get(`${DYNAMIC}::par-${n}`);
-  assert.deepEqual(names.map(depsOf), [[], [], [urn("a")], [urn("b")], [urn("c")]]);
+  const depsOf = (n: string) => registrations.get(`par-${n}`)?.dependsOn;
+  assert.deepEqual(names.map(depsOf), [[], [], ["par-a"], ["par-b"], ["par-c"]]);
 });

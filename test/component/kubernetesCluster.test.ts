@@ -2,25 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, registered, settle } from "../support/mocks";
+import { registrations } from "../support/monitorSpy";
 import { parseStack } from "../../components/config/schema";
 import { initializer, inventory } from "../../components/plan/inventory";
 import { planKubeadm } from "../../components/plan/kubeadm";
 import { KubernetesCluster, memberInputs } from "../../components/pulumi/KubernetesCluster";
 import { nodeChanges } from "../../components/pulumi/KubernetesNodeProvider";
 import { keylessTarget } from "../../components/plan/targets";
-
-// The mock monitor does not pass dependencies or secret-output options to
-// the mocks, so record them from the registration requests themselves.
-const deps = new Map<string, string[]>();
-const secretOutputs = new Map<string, string[]>();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
-const original = MockMonitor.prototype.registerResource;
-MockMonitor.prototype.registerResource = function (req: { getName(): string; getDependenciesList(): string[]; getAdditionalsecretoutputsList(): string[] }, cb: unknown) {
-  deps.set(req.getName(), req.getDependenciesList().map((u) => u.split("::").pop()!));
-  secretOutputs.set(req.getName(), req.getAdditionalsecretoutputsList());
-  return original.call(this, req, cb);
-};
 
 // Each host its own key, so a connection pinned to the wrong host shows.
 const KEYS = [
@@ -53,7 +41,7 @@ const plan = planKubeadm(spec, nodes);
 const cluster = new KubernetesCluster("ha", { plan, hosts, initializer: initializer(nodes), gates });
 
 const members = () => registered.filter((r) => r.type === "pulumi-nodejs:dynamic/ironroot:KubernetesNode");
-const dependsOn = (name: string) => deps.get(name) ?? [];
+const dependsOn = (name: string) => registrations.get(name)?.dependsOn ?? [];
 
 test("one resource per node, named by the node, and one for the pod network and readiness", async () => {
   await settle();
@@ -98,7 +86,7 @@ test("ordering: every gate before the initializer; control planes one by one; wo
 test("secrets: the kubeconfig output is secret", async () => {
   await settle();
   assert.equal(await isSecret(cluster.kubeconfig), true);
-  assert.deepEqual(secretOutputs.get("ha-ready"), ["kubeconfig"]);
+  assert.deepEqual(registrations.get("ha-ready")?.additionalSecretOutputs, ["kubeconfig"]);
 });
 
 test("reordering hosts changes no node: same resource names, no input that differs, the existing initializer kept", () => {

@@ -2,10 +2,13 @@
 // dependencies (dependsOn and input dependencies), its provider reference,
 // its additional secret outputs, and which input paths arrive as secrets.
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import "./mocks";
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+/** Whether a value, as the monitor receives it, is a secret (the SDK's own marker). */
+export function isSecretValue(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
 
 export interface Registration {
   type: string;
@@ -30,11 +33,11 @@ function nameOf(urn: string): string {
 
 function secretPaths(v: unknown, path: string, out: string[]): void {
   if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    if (o[SIG_KEY] === SECRET_SIG) {
+    if (isSecretValue(v)) {
       out.push(path);
       return;
     }
+    const o = v as Record<string, unknown>;
     for (const [k, child] of Object.entries(o)) secretPaths(child, path ? `${path}.${k}` : k, out);
   }
 }
