@@ -31,3 +31,27 @@ function listFiles(dir: string, prefix = ""): string[] {
     e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
   );
 }
+
+/** A node's role for golden files: the control plane that initializes, the ones that join, workers. */
+export function goldenRole(n: { isControlPlane: boolean; initializes?: boolean }): string {
+  return n.isControlPlane ? (n.initializes ? "initializing control plane" : "control plane") : "worker";
+}
+
+/**
+ * The files of one node per role (goldenRole): nodes/<name>/… of the first
+ * node of each role stay, so one script edit changes one golden file per
+ * role rather than one per node. Every other node is held to the same file
+ * names as its role's first node (its bytes differ only by its own name and
+ * addresses, which the plan's unit tests check).
+ */
+export function onePerRole(files: Map<string, string>, nodes: { name: string; role: string }[]): Map<string, string> {
+  const first = new Map<string, string>();
+  for (const n of nodes) if (!first.has(n.role)) first.set(n.role, n.name);
+  const namesOf = (node: string) => [...files.keys()].filter((k) => k.startsWith(`nodes/${node}/`)).map((k) => k.slice(`nodes/${node}/`.length)).sort();
+  for (const n of nodes) {
+    const representative = first.get(n.role)!;
+    if (n.name !== representative) assert.deepEqual(namesOf(n.name), namesOf(representative), `node ${n.name} has other files than ${representative}, the first ${n.role}`);
+  }
+  const kept = new Set(first.values());
+  return new Map([...files].filter(([k]) => !k.startsWith("nodes/") || kept.has(k.split("/")[1])));
+}

@@ -9,7 +9,7 @@ import { buildPlan } from "../../components/plan";
 import { renderPlan } from "../../components/render/render";
 import { runSteps } from "../../components/host/runSteps";
 import type { HostSession } from "../../components/ssh/types";
-import { assertGoldenTree } from "../support/golden";
+import { assertGoldenTree, goldenRole, onePerRole } from "../support/golden";
 
 const ROOT = resolve(__dirname, "../..");
 const STACKS = join(ROOT, "stacks");
@@ -32,7 +32,9 @@ function readTree(dir: string, prefix = ""): Map<string, Buffer> {
 }
 
 test("the example stack renders to the golden files", () => {
-  assertGoldenTree("render/example", renderPlan(buildPlan(loadStackFile(STACKS, "example"))));
+  const plan = buildPlan(loadStackFile(STACKS, "example"));
+  const roles = plan.cluster.kubeadm.nodes.map((n) => ({ name: n.name, role: goldenRole(n) }));
+  assertGoldenTree("render/example", onePerRole(renderPlan(plan), roles));
 });
 
 test("render writes the same bytes twice", () => {
