@@ -3,6 +3,7 @@
 // fail, the host's state afterwards, and that a plain re-run converges.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,7 +11,7 @@ import { kubelet } from "../../components/config/kubelet";
 import { renderKubeletDropIn } from "../../components/plan/kubelet/dropIn";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { buildPlan } from "../../components/plan";
-import { MODULES_FILE } from "../../components/plan/prep";
+import { CONTAINERD_CONFIG, MODULES_FILE, SYSCTL_FILE } from "../../components/plan/prep";
 import { preflight, requiredPorts } from "../../components/plan/preflight";
 import type { HostStep } from "../../components/plan/step";
 import { closeAll, onDebug } from "../../components/ssh/pool";
@@ -39,6 +40,21 @@ function labSshConfig(): string {
 }
 
 test.afterEach(() => closeAll());
+
+/** The files host preparation writes. */
+const PREP_FILES = [MODULES_FILE, SYSCTL_FILE, CONTAINERD_CONFIG];
+
+/**
+ * What a converged host is, for comparing a re-run after a fault with a
+ * clean run: every package's version and dpkg state, what `dpkg --audit`
+ * says, and the checksum of each file host preparation manages.
+ */
+async function hostState(s: HostSession): Promise<{ packages: string; audit: string; files: string }> {
+  const packages = await s.check("listing package states", "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sort");
+  const audit = (await s.run("dpkg --audit")).stdout;
+  const files = await s.check("checksumming the managed files", `sha256sum ${PREP_FILES.join(" ")}`);
+  return { packages, audit, files };
+}
 test.after(() => closeAll());
 
 /** Kills the sshd process serving the connection that runs the command whose pid is in `pidFile`: the connection drops, the command goes on. */
@@ -99,6 +115,8 @@ test("a directory where ironroot writes a file: moved aside with a note, the fil
   const fields = sizeNode({ node: nodes[1].name, group: "default", kubelet: kubelet.parse({}), size: { cpus: 2, memoryBytes: 8 * 1024 ** 3 } }).fields!;
   const content = renderKubeletDropIn(fields, { node: nodes[1].name });
   const apply = (log?: (l: string) => void) => applyKubeletDropIn(s, { nodeName: nodes[1].name, path, content, fields, drainTimeoutSeconds: 60, readyTimeoutSeconds: 60, log });
+  await runSteps(s, plan!.nodes[1].prep);
+  const clean = await hostState(s);
   await s.check("putting directories in the way", `rm -rf ${WORK} ${MODULES_FILE}; mkdir -p ${path} ${MODULES_FILE}; echo keep >${path}/note`);
   try {
     const logs: string[] = [];
@@ -110,12 +128,13 @@ test("a directory where ironroot writes a file: moved aside with a note, the fil
     assert.equal(state, "keep\n", "the directory was kept, with its content, beside the file");
     assert.equal((await apply()).changed, false);
 
-    // The same for a host step's file.
+    // The same for a host step's file: the re-run ends where a clean run does.
     const modules = plan!.nodes[1].prep.find((p) => p.id === "prep/modules-on-boot")!;
     const lines: string[] = [];
     assert.deepEqual((await runSteps(s, [modules], { onLine: (l) => lines.push(l) })).map((x) => x.status), ["changed"]);
     assert.ok(lines.some((l) => l.includes(`moved aside: ${MODULES_FILE}: it was a directory`)), lines.join("\n"));
     assert.deepEqual((await runSteps(s, [modules])).map((x) => x.status), ["ok"]);
+    assert.deepEqual(await hostState(s), clean, "the host is as the clean run left it");
   } finally {
     await s.run(`rm -rf ${WORK} ${MODULES_FILE}.ironroot-moved-*`);
   }
@@ -178,6 +197,9 @@ test("power lost while dpkg configures a package: apt refuses until repaired; ho
   const s = () => sessionOf(i);
   const pkg = "ironroot-fault-slow";
   const once = `/var/tmp/${pkg}.once`;
+  // A clean run first: the state every run after the fault must come back to.
+  await runSteps(s(), plan!.nodes[i].prep);
+  const clean = await hostState(s());
   // A package whose configure step runs long the first time: the window for the power cut.
   await s().check("building a slow package", [
     `rm -rf ${WORK} ${once}; mkdir -p ${WORK}/pkg/DEBIAN`,
@@ -211,7 +233,8 @@ test("power lost while dpkg configures a package: apt refuses until repaired; ho
   assert.equal((await s().check("package state", `dpkg-query -W -f='\${Status}' ${pkg}`)).trim(), "install ok installed");
   const again = await runSteps(s(), plan!.nodes[i].prep);
   assert.deepEqual(again.filter((r) => r.status === "changed" || r.status === "would-change").map((r) => r.id), [], "a second run changes nothing");
-  await s().run(`dpkg -P ${pkg} >/dev/null; rm -rf ${WORK} ${once}`);
+  await s().check("removing the test package", `dpkg -P ${pkg} >/dev/null; rm -rf ${WORK} ${once}`);
+  assert.deepEqual(await hostState(s()), clean, "the host is as the clean run left it: packages, dpkg's audit, the managed files");
 });
 
 /**
@@ -282,4 +305,23 @@ test("sshd refusing connections for a moment: retried, each failed attempt and i
   }
   assert.ok(lines.length >= 1, "no retry was logged");
   assert.match(lines[0], new RegExp(`^${nodes[i].name} \\(${nodes[i].address.replace(/\./g, "\\.")}:22\\): connection attempt 1 of 4 failed \\(.*ECONNREFUSED.*\\); retrying in 500 ms$`), lines.join("\n"));
+});
+
+test("a host whose nspawn was SIGKILLed still runs: lab status says so, and power-cycle boots it again", opts, async () => {
+  const i = 2;
+  const subnet = nodes[i].address.split(".").slice(0, 3).join(".");
+  const labCmd = (...args: string[]) => run(join(__dirname, "../../scripts/lab"), [...args, "--subnet", subnet], { encoding: "utf8", timeout: 180_000 });
+  const line = (out: string) => out.split("\n").find((l) => l.trim().startsWith(`lab-${i + 1} `)) ?? "";
+  assert.match(line((await labCmd("status")).stdout), /\(running\)\s+yes\s/);
+  const pid = readFileSync(join(__dirname, "../../.lab", subnet, "hosts", `lab-${i + 1}`, "nspawn.pid"), "utf8").trim();
+  process.kill(Number(pid), "SIGKILL");
+  await new Promise((r) => setTimeout(r, 1000));
+  // Its systemd and sshd go on without the nspawn that started them.
+  const after = line((await labCmd("status")).stdout);
+  assert.match(after, /\(nspawn gone, \d+ processes still run\)\s+yes\s/, after);
+  await closeAll();
+  const cycled = await labCmd("power-cycle", String(i + 1));
+  assert.match(cycled.stderr, new RegExp(`lab-${i + 1}: up again`));
+  assert.match(line((await labCmd("status")).stdout), /\(running\)\s+yes\s/);
+  assert.equal((await sessionOf(i).run("true")).code, 0, "the host answers over SSH again");
 });
