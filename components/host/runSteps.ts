@@ -3,7 +3,7 @@
 // cannot apply (HostStep.unsupportedIn) are reported, not failed.
 import { stepScript, type HostStep, type StepMode } from "../plan/step";
 import { collapseLockWaits } from "./lockWaits";
-import { HostError, lastLines, type HostSession, type RunOptions, type RunResult } from "../ssh/types";
+import { HostError, failedWith, type HostSession, type RunOptions, type RunResult } from "../ssh/types";
 
 export type StepStatus = "ok" | "changed" | "would-change" | "unsupported";
 
@@ -60,7 +60,7 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
     say(`${step.id}: applying (${step.title})`);
     const applied = await runStep(s, step, "apply", { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
     if (applied.code !== 0) {
-      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with exit status ${applied.code}: ${lastLines(applied.stderr || applied.stdout)}`);
+      throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with ${failedWith(applied)}`);
     }
     if ((await runStep(s, step, "probe", { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");

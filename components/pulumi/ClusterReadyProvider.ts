@@ -3,7 +3,7 @@
 // Runs on the first control plane in the plan's order whose API server
 // answers, so a control plane that is down does not block it.
 import * as pulumi from "@pulumi/pulumi";
-import { HostError, lastLines } from "../ssh/types";
+import { HostError, failedWith } from "../ssh/types";
 import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { HostResource, sameInput, type ProviderFactory } from "./hostResource";
@@ -35,7 +35,7 @@ export const clusterReadyProvider: ProviderFactory = (credentials) => {
     const where = `${cp.address}:${cp.port}`;
     for (const [what, script] of [["pod network", st.cni], ["nodes Ready", st.waitReady]] as const) {
       const r = await s.run(script, { timeoutSeconds: 1800, onLine: (l) => pulumi.log.info(`${cp.name}: ${l}`) });
-      if (r.code !== 0) throw new HostError(cp.name, where, what, `exit status ${r.code}: ${lastLines(r.stderr || r.stdout)}`);
+      if (r.code !== 0) throw new HostError(cp.name, where, what, failedWith(r));
     }
     const kc = await s.run(st.adminKubeconfig, { timeoutSeconds: 60 });
     if (kc.code !== 0) throw new HostError(cp.name, where, "reading the admin kubeconfig", `exit status ${kc.code}`);

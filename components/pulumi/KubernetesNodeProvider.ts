@@ -16,7 +16,7 @@
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
 import { KUBELET_KUBECONFIG } from "../plan/facts";
-import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
 import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
@@ -80,7 +80,7 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) =
         // A replaced control plane's old etcd member would stay behind, dead.
         if (st.staleMember) {
           const cleared = await peer.run(st.staleMember, { timeoutSeconds: 120, onLine: (l) => pulumi.log.info(`${cp.name}: ${l}`) });
-          if (cleared.code !== 0) throw new HostError(cp.name, on, `removing a stale etcd member of ${st.node}`, `exit status ${cleared.code}: ${lastLines(cleared.stderr || cleared.stdout)}`);
+          if (cleared.code !== 0) throw new HostError(cp.name, on, `removing a stale etcd member of ${st.node}`, failedWith(cleared));
         }
         const made = await peer.run(st.credentials, { timeoutSeconds: 120 });
         if (made.code !== 0) {
@@ -88,7 +88,7 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) =
         }
         const joined = await s.run(st.join, { stdin: made.stdout, secrets: [made.stdout], timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
         if (joined.code !== 0) {
-          throw new HostError(st.node, `${st.target.address}:${st.target.port}`, `kubeadm join through ${cp.name}`, `exit status ${joined.code}: ${lastLines(joined.stderr || joined.stdout)}`);
+          throw new HostError(st.node, `${st.target.address}:${st.target.port}`, `kubeadm join through ${cp.name}`, failedWith(joined));
         }
         return "join";
       }
@@ -101,7 +101,7 @@ export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) =
     }
     const inited = await s.run(st.init, { timeoutSeconds: 900, onLine: (l) => pulumi.log.info(`${st.node}: ${l}`) });
     if (inited.code !== 0) {
-      throw new HostError(st.node, `${st.target.address}:${st.target.port}`, "kubeadm init", `exit status ${inited.code}: ${lastLines(inited.stderr || inited.stdout)}`);
+      throw new HostError(st.node, `${st.target.address}:${st.target.port}`, "kubeadm init", failedWith(inited));
     }
     return "init";
   };

@@ -9,7 +9,7 @@
 // the next `up`. Deleting the resource (the entry left the config once the
 // removal ran) does nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { HostError, failedWith, type HostSession } from "../ssh/types";
 import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, sameInput, type ProviderFactory } from "./hostResource";
@@ -36,7 +36,7 @@ const DEFINING_INPUTS = ["node", "isControlPlane", "dead", "drain", "reset", "fo
 
 async function step(s: HostSession, host: HostAddress, what: string, script: string): Promise<void> {
   const r = await s.run(script, { timeoutSeconds: 1800, onLine: (l) => pulumi.log.info(`${host.name}: ${l}`) });
-  if (r.code !== 0) throw new HostError(host.name, `${host.address}:${host.port}`, what, `exit status ${r.code}: ${lastLines(r.stderr || r.stdout)}`);
+  if (r.code !== 0) throw new HostError(host.name, `${host.address}:${host.port}`, what, failedWith(r));
 }
 
 export const nodeRemovalProvider: ProviderFactory = (credentials) => {

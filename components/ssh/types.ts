@@ -59,3 +59,8 @@ export class HostError extends Error {
 export function lastLines(text: string, n = 5): string {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-n).join(" | ") || "no output";
 }
+
+/** Why a command failed, for an error message: its exit status and the last lines it printed. */
+export function failedWith(r: RunResult, lines = 5): string {
+  return `exit status ${r.code}: ${lastLines(r.stderr || r.stdout, lines)}`;
+}
