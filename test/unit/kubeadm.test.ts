@@ -10,6 +10,7 @@ import { parseBundleManifest, verifyBundleShell } from "../../components/plan/ku
 import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
 import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
 import { assertGolden, assertGoldenTree, goldenRole, onePerRole } from "../support/golden";
+import { shellcheckAll, shellcheckMissing } from "../support/shellcheck";
 
 // Each host its own key: two hosts with one key are refused.
 const KEYS = [
@@ -80,18 +81,11 @@ for (const [label, spec] of [["1-control-plane", ONE_CP], ["3-control-plane", TH
   });
 }
 
-const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
-
-test("every generated kubeadm script passes shellcheck -s bash", { skip: shellcheck ? false : "shellcheck is not installed (apt-get install shellcheck)" }, () => {
-  const failures: string[] = [];
-  for (const spec of [ONE_CP, THREE_CP, VIP, DNS, REMOVAL]) {
-    for (const [rel, content] of files(plan(spec))) {
-      if (!rel.endsWith(".sh")) continue;
-      const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: content, encoding: "utf8" });
-      if (r.status !== 0) failures.push(`${spec.stack}/${rel}:\n${r.stdout}${r.stderr}`);
-    }
-  }
-  assert.deepEqual(failures, []);
+test("every generated kubeadm script passes shellcheck -s bash", { skip: shellcheckMissing() }, () => {
+  const scripts = [ONE_CP, THREE_CP, VIP, DNS, REMOVAL].flatMap((spec) =>
+    [...files(plan(spec))].filter(([rel]) => rel.endsWith(".sh")).map(([rel, content]) => [`${spec.stack}/${rel}`, content] as [string, string]),
+  );
+  assert.deepEqual(shellcheckAll(scripts), []);
 });
 
 test("versions: repository per minor, exact Debian package version, kubeadm API by release", () => {
@@ -220,7 +214,7 @@ test("cluster.conntrackMaxPerCore other than kube-proxy's default adds a KubePro
   assert.doesNotMatch(plan(ONE_CP).nodes[0].kubeadmConfig, /KubeProxyConfiguration/);
 });
 
-test("cluster.cni: flannel: every node gets flannel's CNI config step, the cni script applies ironroot's flannel manifest with the pod network, and it passes shellcheck", { skip: shellcheck ? false : "shellcheck is not installed" }, () => {
+test("cluster.cni: flannel: every node gets flannel's CNI config step, the cni script applies ironroot's flannel manifest with the pod network, and it passes shellcheck", { skip: shellcheckMissing() }, () => {
   const spec = { ...ONE_CP, cluster: { ...ONE_CP.cluster, cni: "flannel" as const } };
   const p = plan(spec);
   const step = p.nodes[0].steps.find((s) => s.id === "kubeadm/cni-config");
@@ -229,8 +223,7 @@ test("cluster.cni: flannel: every node gets flannel's CNI config step, the cni s
   assert.match(p.cni, /"Network": "10\.244\.0\.0\/16"/);
   assert.match(p.cni, /ghcr\.io\/flannel-io\/flannel:v0\.27\.4/);
   assert.match(p.cni, /rollout status daemonset\/kube-flannel-ds/);
-  const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: p.cni, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stdout);
+  assert.deepEqual(shellcheckAll([["cni.sh", p.cni]]), []);
   assert.ok(!plan(ONE_CP).nodes[0].steps.some((s) => s.id === "kubeadm/cni-config"), "calico nodes get no flannel step");
 });
 

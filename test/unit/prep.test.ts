@@ -7,6 +7,7 @@ import { buildPlan } from "../../components/plan";
 import { CONTAINER_VIRT, modulesFileContent, PACKAGES, prepSteps, sysctlFileContent } from "../../components/plan/prep";
 import { stepScript } from "../../components/plan/step";
 import { renderPlan } from "../../components/render/render";
+import { shellcheckAll, shellcheckMissing } from "../support/shellcheck";
 
 const spec = loadStackFile(resolve(__dirname, "../../stacks"), "example");
 const steps = prepSteps(spec.cluster.kubernetesVersion);
@@ -87,14 +88,9 @@ test("file steps: the probe passes exactly after the apply wrote the file", () =
   }
 });
 
-const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
-
-test("every rendered prep script passes shellcheck", { skip: shellcheck ? false : "shellcheck is not installed (apt-get install shellcheck)" }, () => {
+test("every rendered prep script passes shellcheck", { skip: shellcheckMissing() }, () => {
   const files = [...renderPlan(buildPlan(spec)).entries()].filter(([k]) => /\/prep\/.*\.sh$/.test(k));
   assert.equal(files.length, spec.hosts.length * steps.length);
-  for (const [name, script] of files) {
-    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
-    assert.equal(r.status, 0, `${name}:\n${r.stdout}${r.stderr}`);
-  }
+  assert.deepEqual(shellcheckAll(files), []);
   for (const s of steps) assert.equal(stepScript(s).startsWith("#!/usr/bin/env bash\n"), true);
 });
