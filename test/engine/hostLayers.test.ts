@@ -182,35 +182,56 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
     }
   });
 
-  test("up interrupted (SIGINT) while the disk benchmark runs; a plain up afterwards converges", async () => {
+  // Pulumi starts each provider in a process group of its own, so a
+  // terminal's Ctrl-C reaches the CLI only. The first is the engine's
+  // cancel: nothing new starts and operations under way finish (the Node.js
+  // provider host ignores the engine's Cancel call). The second terminates:
+  // the engine sends its providers SIGINT, and ironroot's handler stops what
+  // runs on each host, as it does for a Ctrl-C outside Pulumi.
+  test("Ctrl-C during up: the first lets the running disk benchmarks go on; the second stops them on every host, their clean-up runs, and a plain up converges", async () => {
     await stack!.pulumi(["config", "set", "--path", "diskBenchmark.trigger", `engine-test-${Date.now()}`]);
     const child = stack!.start(["up", "--yes", "--skip-preview"]);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d));
+    child.stderr!.on("data", (d: Buffer) => (out += d));
     const exited = new Promise<number | null>((done) => child.on("close", done));
-    let seen = "";
-    const started = new Promise<void>((ok) => {
-      child.stdout!.on("data", (d: Buffer) => {
-        seen += d;
-        if (/disk-run.*updating|fio|warm-up|run 1/i.test(seen)) ok();
-      });
-    });
-    await Promise.race([started, new Promise((r) => setTimeout(r, 20_000))]);
+    const fioOn = async (h: string) => (await ssh(h).run("pgrep -x fio >/dev/null")).code === 0;
+    const dataDir = (h: string) => spec!.hosts.find((x) => x.name === h)!.etcdDataDir;
+    // The benchmark's work folder lives from its first fio run to its clean-up.
+    const benchmarkOn = async (h: string) => (await ssh(h).run(`ls -d ${dataDir(h)}/.ironroot-disk-benchmark.* >/dev/null 2>&1`)).code === 0;
+    const deadline = Date.now() + 120_000;
+    while (!(await fioOn(hosts[0]))) {
+      assert.ok(Date.now() < deadline, `fio never started on ${hosts[0]}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     child.kill("SIGINT");
-    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.match(out, /\^C received; cancelling/);
+    assert.ok(await benchmarkOn(hosts[0]), "the engine's cancel let the benchmark under way go on");
+    child.kill("SIGINT");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     const code = await exited;
     clearTimeout(killer);
-    assert.notEqual(code, null, "pulumi did not stop within 120 s of SIGINT");
-    // What a user does next: run up again. Interrupted operations are
-    // reported by the engine; the update itself converges.
-    let again = await stack!.pulumi(["up", "--yes", "--skip-preview"]);
-    if (again.code !== 0 && /pending operations|interrupted/i.test(again.stdout + again.stderr)) {
-      assert.equal((await stack!.pulumi(["refresh", "--yes", "--clear-pending-creates"])).code, 0);
-      again = await stack!.pulumi(["up", "--yes", "--skip-preview"]);
-    }
-    assert.equal(again.code, 0, `up after the interrupt failed:\n${again.stdout}\n${again.stderr}`);
-    assert.deepEqual(changes(await previewJson()), []);
+    assert.notEqual(code, null, `pulumi did not end within 60 s of the second SIGINT:\n${out}`);
+    assert.match(out, /\^C received; terminating/);
+    assert.match(out, /disk-run updating \(interrupted\)/);
+    // The engine does not wait for its providers' clean-up; on the hosts it
+    // takes a moment (the benchmark's trap removes its files).
     for (const h of hosts) {
-      assert.equal((await ssh(h).run("pgrep -x fio")).code, 1, `${h}: an fio from the interrupted run is still running`);
+      const check = `pgrep -x fio; ls -d ${dataDir(h)}/.ironroot-disk-benchmark.* 2>/dev/null; true`;
+      let left = await ssh(h).run(check);
+      for (let t = 0; t < 20 && left.stdout !== ""; t++) {
+        await new Promise((r) => setTimeout(r, 500));
+        left = await ssh(h).run(check);
+      }
+      assert.equal(left.stdout, "", `${h}: fio or the benchmark's files outlived the second Ctrl-C by 10 s`);
     }
+    // What a user does next: run up again. The engine warns of the
+    // interrupted operations and redoes them.
+    const again = await stack!.pulumi(["up", "--yes", "--skip-preview"]);
+    assert.equal(again.code, 0, `up after the interrupt failed:\n${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout + again.stderr, /pending operations from previous deployment/);
+    assert.deepEqual(changes(await previewJson()), []);
   });
 
   test("rotating the key: the stack moves to the sshPrivateKey secret and the old key file is gone; refresh --run-program, up and refresh work", async () => {

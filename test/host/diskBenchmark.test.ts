@@ -147,6 +147,27 @@ describe("disk benchmark on lab hosts", { skip }, () => {
     await s.check("removing the test data dir", `rm -rf -- '${ROOT}'`);
   });
 
+  test("files of an earlier run cut off before its clean-up are removed and said; a run still going keeps its files", async () => {
+    const { s, plan } = setup().hosts[0];
+    const dir = `${ROOT}/stale/etcd`;
+    const [dead, live] = [`${dir}/.ironroot-disk-benchmark.dead01`, `${dir}/.ironroot-disk-benchmark.live01`];
+    await s.check("making an earlier run's files", [
+      `mkdir -p '${dead}' '${live}'`,
+      // A pid that has ended, and one that still runs.
+      `sh -c 'echo $$' >'${dead}/pid'`,
+      `(setsid sleep 120 </dev/null >/dev/null 2>&1 & echo $! >'${live}/pid')`,
+    ].join("\n"));
+    try {
+      const progress: string[] = [];
+      await runDiskBenchmark(s, variant(plan, { etcdDataDir: dir, runs: 1, randomIops: false, minFreeMb: 64 }), { onProgress: (l) => progress.push(l) });
+      assert.ok(progress.includes(`removed the files of an earlier run that was cut off: ${dead}`), progress.join("\n"));
+      assert.equal(await exists(s, dead), false);
+      assert.equal(await exists(s, live), true, "the files of a run that still goes were removed");
+    } finally {
+      await s.run(`kill "$(cat '${live}/pid')" 2>/dev/null; rm -rf -- '${ROOT}'`);
+    }
+  });
+
   test("not enough free space: refused before anything is written", async () => {
     const { s, plan } = setup().hosts[2];
     const dir = `${ROOT}/space/etcd`;

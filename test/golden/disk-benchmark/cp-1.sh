@@ -45,8 +45,12 @@ cleanup() {
   fi
 }
 on_signal() {
-  say "interrupted: removing the benchmark files"
+  # Clean up before saying anything: the connection that would carry the
+  # words may be gone (the client was interrupted), and a write to it must
+  # not end this script before the files are removed.
+  trap '' PIPE HUP
   cleanup
+  say "interrupted: the benchmark files are removed" || true
   exit "$1"
 }
 trap cleanup EXIT
@@ -59,7 +63,17 @@ if [ ! -d "$data_dir" ]; then
   while [ ! -d "$(dirname -- "$created")" ]; do created="$(dirname -- "$created")"; done
   mkdir -p -- "$data_dir"
 fi
+# Files of an earlier run that was cut off before its clean-up (its pid is
+# gone): removed, and said. A run still going (a lost connection's) is left alone.
+for old in "$data_dir"/.ironroot-disk-benchmark.*; do
+  [ -d "$old" ] || continue
+  old_pid="$(cat -- "$old/pid" 2>/dev/null || true)"
+  if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null; then continue; fi
+  rm -rf -- "$old"
+  say "removed the files of an earlier run that was cut off: $old"
+done
 work="$(mktemp -d -- "$data_dir/.ironroot-disk-benchmark.XXXXXX")"
+echo "$$" >"$work/pid"
 say "started: pid $$, files in $work"
 read -r device fstype mount < <(df -PT -- "$work" | awk 'NR == 2 { print $1, $2, $7 }')
 echo "=== ironroot-disk $device $fstype $mount ==="
