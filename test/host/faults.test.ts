@@ -168,11 +168,13 @@ test("a held dpkg lock: reported once with its holder, then once when free, not 
     // struct flock on x86_64; fcntl writes back into it, so it is a variable.
     'my $lock = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0);',
     'fcntl($f, F_SETLK, $lock) or die "lock: $!";',
+    // Says when the lock is held, so apt starts behind it and not before it.
+    `open(my $held, ">", "${WORK}/held") and close($held);`,
     "sleep $ARGV[0];",
     "",
   ].join("\n"), 0o644);
   try {
-    await s.check("holding the dpkg lock for 6 s", `(setsid perl ${WORK}/hold.pl 6 </dev/null >/dev/null 2>&1 &); sleep 0.5`);
+    await s.check("holding the dpkg lock for 6 s", `(setsid perl ${WORK}/hold.pl 6 </dev/null >${WORK}/hold.log 2>&1 &); for i in $(seq 100); do [ -e ${WORK}/held ] && exit 0; sleep 0.1; done; cat ${WORK}/hold.log; exit 1`);
     const step: HostStep = {
       id: "fault/apt-behind-a-lock",
       title: "apt waits for the lock",
@@ -183,7 +185,7 @@ test("a held dpkg lock: reported once with its holder, then once when free, not 
     const lines: string[] = [];
     assert.deepEqual((await runSteps(s, [step], { onLine: (l) => lines.push(l) })).map((r) => r.status), ["changed"]);
     const waits = lines.filter((l) => l.includes("package manager's lock"));
-    assert.equal(waits.length, 2, waits.join("\n"));
+    assert.equal(waits.length, 2, `apt's output was:\n${lines.join("\n")}`);
     assert.match(waits[0], /waiting for the package manager's lock: Could not get lock \/var\/lib\/dpkg\/lock-frontend\. It is held by process \d+ \(perl\) \(reported once/);
     assert.match(waits[1], /the package manager's lock was free after [4-7] s$/);
   } finally {
