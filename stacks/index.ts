@@ -9,9 +9,9 @@ import { HostError } from "../components/ssh/types";
 import { parseStack } from "../components/config/schema";
 import { hostFacts, pendingSteps } from "../components/host/startup";
 import type { HostReport } from "../components/plan/preflight";
-import { onDebug } from "../components/ssh/pool";
+import { closeAll, onDebug } from "../components/ssh/pool";
 import { buildStack, stackPlan } from "../components/pulumi/stack";
-import { readLocalBundle } from "../components/host/offlineBundle";
+import { BundleError, readLocalBundle } from "../components/host/offlineBundle";
 
 export = async () => {
   try {
@@ -20,7 +20,7 @@ export = async () => {
     // A mistake in the stack config or a host that failed preflight is
     // reported as ironroot words it, without a stack trace; anything else is
     // a bug and keeps its trace.
-    if (e instanceof ConfigError || e instanceof PreflightError || e instanceof HostError) throw new pulumi.RunError(e.message);
+    if (e instanceof ConfigError || e instanceof PreflightError || e instanceof HostError || e instanceof BundleError) throw new pulumi.RunError(e.message);
     throw e;
   }
 };
@@ -31,15 +31,13 @@ async function program() {
   const secretKey = await plainValue(config.getSecret("sshPrivateKey"));
   onDebug((m) => pulumi.log.debug(m));
 
-  const bundle = spec.cluster.offlineBundleDir
-    ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
-    : undefined;
-
-  const planInputs = bundle ? { kubeadm: { bundle } } : {};
-
   // Facts and preflight, then the probes preview shows as pending steps:
   // one connection per host for both, closed before any resource exists.
+  // Preflight comes before the bundle: a changed kubernetesVersion is
+  // refused by what the hosts run, not by a bundle built for it.
   const { facts } = await hostFacts(spec, { privateKey: secretKey, keepConnections: true, log: toPulumiLog });
+  const bundle = spec.cluster.offlineBundleDir ? await bundleManifest(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion) : undefined;
+  const planInputs = bundle ? { kubeadm: { bundle } } : {};
   const plan = stackPlan({ spec, facts, planInputs });
   const pendingPrep = await pendingSteps(spec, plan.nodes, facts, { privateKey: secretKey });
   const { outputs } = buildStack({
@@ -52,6 +50,16 @@ async function program() {
     planInputs,
   });
   return outputs;
+}
+
+/** The local bundle's manifest; a bad bundle closes the connections start-up kept, so the program can end. */
+async function bundleManifest(dir: string, version: string) {
+  try {
+    return (await readLocalBundle(dir, version)).manifest;
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
 }
 
 /** Each host's preflight report in the Pulumi log, warnings as warnings. */

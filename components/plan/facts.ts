@@ -51,6 +51,8 @@ export interface HostFacts {
   installedCluster?: string;
   /** The kubelet has joined a cluster (/etc/kubernetes/kubelet.conf exists). */
   kubernetesMember?: boolean;
+  /** The kubeadm installed on this host ("1.36.3"), from the offline bundle or the packages. */
+  kubeadmVersion?: string;
   /** On a control plane whose API server answers: the cluster's Node names. Absent elsewhere. */
   clusterNodes?: string[];
   /** The host's clock when the script ran, epoch ms. */
@@ -122,6 +124,10 @@ ss -Htlnp 2>/dev/null | awk '{n = split($4, a, ":"); print a[n]" "$0}' | while r
 done
 f cluster "$(cat ${CLUSTER_MARKER} 2>/dev/null || true)"
 f member "$(if test -f ${KUBELET_KUBECONFIG}; then echo yes; fi)"
+# The offline bundle puts kubeadm in /usr/local/bin, the packages in /usr/bin.
+for k in /usr/local/bin/kubeadm /usr/bin/kubeadm; do
+  if [ -x "$k" ]; then f kubeadm.version "$(timeout 10 "$k" version -o short 2>/dev/null || true)"; break; fi
+done
 # The Nodes the cluster has, asked of a control plane: removing a node
 # from the config without saying so is refused against this list.
 if [ -r ${ADMIN_KUBECONFIG} ] && command -v kubectl >/dev/null 2>&1; then
@@ -159,6 +165,7 @@ export function parseFacts(output: string): HostFacts {
   const synced = one("time.synced");
   const cluster = one("cluster");
   const etcdDisk = one("etcd.disk");
+  const kubeadm = /^v?(\d+\.\d+\.\d+)$/.exec(one("kubeadm.version"))?.[1];
   return {
     os: { id: one("os.id"), versionId: one("os.version"), prettyName: one("os.pretty") },
     kernel: one("kernel"),
@@ -195,6 +202,7 @@ export function parseFacts(output: string): HostFacts {
     ),
     ...(cluster ? { installedCluster: cluster } : {}),
     ...(one("member") === "yes" ? { kubernetesMember: true } : {}),
+    ...(kubeadm ? { kubeadmVersion: kubeadm } : {}),
     ...(one("nodes.listed") === "yes" ? { clusterNodes: all("node") } : {}),
     clockMs: int("clock.ms", "host clock"),
   };

@@ -5,6 +5,7 @@ import type { StackSpec } from "../config/schema";
 import { CLUSTER_MARKER, type HostFacts } from "./facts";
 import { inventory, type InventoryNode } from "./inventory";
 import { planRemovals, quorumProblem, remainingControlPlaneWarning } from "./kubeadm/removal";
+import { versionChangeProblem } from "./kubeadm/versionChange";
 import { minorNumber } from "./kubeadm/versions";
 
 export const SUPPORTED_OS: Record<string, string[]> = {
@@ -173,6 +174,11 @@ function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostRe
         `ironroot never takes a cluster down: to do that on purpose, run kubeadm reset -f on its nodes first`,
     );
   }
+
+  // A changed pin is judged here, before any host is touched; the install
+  // step's own guard would only stop on this host, half-way through an up.
+  const versionProblem = spec.layers !== "hosts" && f.kubeadmVersion ? versionChangeProblem(f.kubeadmVersion, spec.cluster.kubernetesVersion) : undefined;
+  if (versionProblem) r.errors.push(versionProblem);
 
   for (const port of requiredPorts(spec, node)) {
     const holder = f.portsInUse.find((p) => p.port === port);

@@ -98,6 +98,17 @@ describe("the engine on lab hosts (layers: hosts)", { skip }, () => {
     assert.doesNotMatch(out, /^\s+at .*\.ts:\d+/m, "a config mistake must not print a stack trace");
   });
 
+  test("a missing offline bundle folder: preview names cluster.offlineBundleDir, with no stack trace, and ends (the hosts' connections closed)", async () => {
+    const missing = join(stack!.checkout, "no-such-bundle");
+    await stack!.pulumi(["config", "set", "--path", "cluster.offlineBundleDir", missing]);
+    const r = await stack!.pulumi(["preview"], { timeoutMs: 180_000 });
+    await stack!.pulumi(["config", "rm", "--path", "cluster.offlineBundleDir"]);
+    const out = r.stdout + r.stderr;
+    assert.notEqual(r.code, 0, out);
+    assert.ok(out.includes(`cluster.offlineBundleDir: the folder ${missing} does not exist on this machine`), out.slice(-3000));
+    assert.doesNotMatch(out, /^\s+at .*\.ts:\d+/m, "a bundle mistake must not print a stack trace");
+  });
+
   test("preview: per node, exactly the preparation steps a read-only probe finds pending; the hosts are not changed", async () => {
     const plan = buildPlan(spec!);
     const expected: Record<string, string[]> = {};

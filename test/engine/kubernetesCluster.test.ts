@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEFAULT_KUBERNETES_VERSION } from "../../components/config/kubernetesReleases";
+import { DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
@@ -166,6 +166,30 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.equal(p.code, 0, (p.stdout + p.stderr).slice(-3000));
     const u = await stack!.pulumi(["up", "--yes", "--expect-no-changes"]);
     assert.equal(u.code, 0, (u.stdout + u.stderr).slice(-3000));
+  });
+
+  test("a changed cluster.kubernetesVersion is refused in preview on every node, naming both versions, before anything changes", { timeout: 300_000 }, async () => {
+    // The next minor if ironroot knows one, else the one before: an upgrade
+    // or a downgrade, both refused by what the hosts run.
+    const i = KUBERNETES_RELEASES.findIndex((r) => DEFAULT_KUBERNETES_VERSION.startsWith(`${r.minor}.`));
+    const other = KUBERNETES_RELEASES[i + 1] ?? KUBERNETES_RELEASES[i - 1];
+    const wanted = `${other.minor}.${other.latestPatch}`;
+    const file = join(stack!.checkout, "stacks", `Pulumi.${NAME}.yaml`);
+    const before = readFileSync(file, "utf8");
+    try {
+      await stack!.pulumi(["config", "set", "--path", "cluster.kubernetesVersion", wanted]);
+      const p = await stack!.pulumi(["preview"]);
+      const out = p.stdout + p.stderr;
+      assert.notEqual(p.code, 0, out.slice(-3000));
+      assert.match(out, new RegExp(`preflight: ${spec!.hosts.length} hosts failed, nothing was changed on any host`), out.slice(-3000));
+      for (const h of spec!.hosts) {
+        assert.match(out, new RegExp(`${h.name}: FAIL\\s*\\n[^\\n]*error: +Kubernetes ${DEFAULT_KUBERNETES_VERSION.replace(/\./g, "\\.")} is installed and cluster\\.kubernetesVersion is ${wanted.replace(/\./g, "\\.")}`), out.slice(-3000));
+      }
+    } finally {
+      writeFileSync(file, before);
+    }
+    const again = await stack!.pulumi(["preview", "--expect-no-changes"]);
+    assert.equal(again.code, 0, (again.stdout + again.stderr).slice(-3000));
   });
 
   test("HA: with a control plane frozen, the API answers and takes writes through every other node's local load balancer; thawed, etcd is healthy again", { timeout: 600_000 }, async () => {

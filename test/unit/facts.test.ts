@@ -41,7 +41,7 @@ test("facts of the development machine (docker), run locally: etcd on a block de
 
 // The fixtures above have no swap, ports or NVMe; these lines are in the
 // exact formats the script prints (lsblk -P, /proc/swaps, ss, timedatectl).
-test("swap, NVMe, ports (v4 and v6 once), time services and the cluster marker", () => {
+test("swap, NVMe, ports (v4 and v6 once), time services, the cluster marker and the installed kubeadm", () => {
   const base = fixture("lab-nspawn-debian12.txt")
     .replace(/^cluster\t.*$/m, "cluster\tprod")
     .replace(/^time\.synced\tno$/m, "time.synced\tyes");
@@ -55,6 +55,7 @@ test("swap, NVMe, ports (v4 and v6 once), time services and the cluster marker",
     "port\t10250 kubelet",
     "port\t10250 kubelet",
     "port\t6443 ",
+    "kubeadm.version\tv1.36.3",
     "",
   ].join("\n");
   const f = parseFacts(base + extra.replace("swap.active", "swap.active"));
@@ -63,6 +64,8 @@ test("swap, NVMe, ports (v4 and v6 once), time services and the cluster marker",
   assert.deepEqual(f.timeSync, { synchronized: true, services: [{ name: "systemd-timesyncd", active: true }, { name: "chrony", active: false }] });
   assert.deepEqual(f.portsInUse, [{ port: 6443 }, { port: 10250, process: "kubelet" }]);
   assert.equal(f.installedCluster, "prod");
+  assert.equal(f.kubeadmVersion, "1.36.3");
+  assert.equal(parseFacts(base.replace(/^kubeadm\.version\t.*\n/m, "") + "kubeadm.version\t\n").kubeadmVersion, undefined, "kubeadm present but not answering");
 });
 
 test("a missing required fact is named", () => {
