@@ -28,8 +28,8 @@ export interface RunStepsOptions {
  * standard input with its mode as argument, so what runs on the host is what
  * a reader of the rendered file sees.
  */
-function runStep(s: HostSession, step: HostStep, mode: StepMode, opts: RunOptions): Promise<RunResult> {
-  return s.run(`bash -s -- ${mode}`, { ...opts, stdin: stepScript(step) });
+function runStep(s: HostSession, script: string, mode: StepMode, opts: RunOptions): Promise<RunResult> {
+  return s.run(`bash -s -- ${mode}`, { ...opts, stdin: script });
 }
 
 export async function runSteps(s: HostSession, steps: HostStep[], opts: RunStepsOptions = {}): Promise<StepResult[]> {
@@ -39,7 +39,8 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
   let virt = opts.virt;
   const results: StepResult[] = [];
   for (const step of steps) {
-    if ((await runStep(s, step, "probe", { what: `probing step ${step.id} (${step.title})` })).code === 0) {
+    const script = stepScript(step);
+    if ((await runStep(s, script, "probe", { what: `probing step ${step.id} (${step.title})` })).code === 0) {
       results.push({ id: step.id, status: "ok" });
       say(`${step.id}: ok`);
       continue;
@@ -58,11 +59,11 @@ export async function runSteps(s: HostSession, steps: HostStep[], opts: RunSteps
       continue;
     }
     say(`${step.id}: applying (${step.title})`);
-    const applied = await runStep(s, step, "apply", { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
+    const applied = await runStep(s, script, "apply", { what: `step ${step.id} (${step.title})`, onLine: collapseLockWaits((l) => say(`${step.id}: ${l}`)) });
     if (applied.code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, `apply failed with ${failedWith(applied)}`);
     }
-    if ((await runStep(s, step, "probe", { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
+    if ((await runStep(s, script, "probe", { what: `probing step ${step.id} (${step.title})` })).code !== 0) {
       throw new HostError(t.name, endpoint, `step ${step.id} (${step.title})`, "the change was applied but the probe still fails, so the host is not in the desired state");
     }
     results.push({ id: step.id, status: "changed" });
