@@ -198,6 +198,8 @@ test("power lost while dpkg configures a package: apt refuses until repaired; ho
   const s = () => sessionOf(i);
   const pkg = "ironroot-fault-slow";
   const once = `/var/tmp/${pkg}.once`;
+  // What an earlier run cut off before its own clean-up may have left.
+  await s().check("removing an earlier run's test package", `dpkg -P ${pkg} >/dev/null 2>&1 || true; rm -rf ${WORK} ${once}`);
   // A clean run first: the state every run after the fault must come back to.
   await runSteps(s(), plan!.nodes[i].prep);
   const clean = await hostState(s());
