@@ -72,6 +72,13 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.equal(r.code, 0, `kubectl ${args} on ${host}: ${r.stderr}`);
     return r.stdout;
   };
+  /** Waits for `condition` on a pod; when it does not come, the failure carries the pod's description and events. */
+  const waitFor = async (pod: string, condition: string) => {
+    const r = await ssh(controlPlanes[0].name).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=${condition} pod/${pod} --timeout=120s`, { timeoutSeconds: 180 });
+    if (r.code === 0) return;
+    const why = await ssh(controlPlanes[0].name).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf describe pod ${pod}; kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide`, { timeoutSeconds: 60 });
+    assert.fail(`pod ${pod} not ${condition} within 120 s: ${r.stderr}\n${why.stdout}${why.stderr}`);
+  };
   let firstUp = "";
 
   before(async () => {
@@ -146,14 +153,14 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
       const r = await ssh(controlPlanes[0].name).run("kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f -", { stdin: m });
       assert.equal(r.code, 0, r.stderr);
     }
-    await admin("wait --for=condition=Ready pod/net-probe-server --timeout=120s");
+    await waitFor("net-probe-server", "condition=Ready");
     await admin(
       // OnFailure: a Service's rules reach every node a moment after it is
       // created; a client that dialled before is simply run again.
       `run net-probe-client --image=${image} --restart=OnFailure --overrides='{"spec":{"nodeName":"${worker}"}}' --command -- ` +
         "/usr/local/bin/etcdctl --endpoints=http://net-probe.default.svc.cluster.local:2379 --dial-timeout=20s put probe reached",
     );
-    await admin("wait --for=jsonpath='{.status.phase}'=Succeeded pod/net-probe-client --timeout=120s");
+    await waitFor("net-probe-client", "jsonpath='{.status.phase}'=Succeeded");
     assert.equal((await admin("logs net-probe-client")).trim(), "OK", "the client on the worker wrote through the Service name");
     const placed = await admin("get pods net-probe-server net-probe-client -o jsonpath='{range .items[*]}{.spec.nodeName} {end}'");
     assert.equal(placed.trim(), `${server} ${worker}`);
