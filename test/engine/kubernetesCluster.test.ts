@@ -139,10 +139,13 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.ok(members.every((m) => (m.clientURLs ?? []).length > 0), "every member started");
   });
 
+  /** An image every node has (the bundle imports it), for test pods. */
+  const probeImage = () => `registry.k8s.io/etcd:${(JSON.parse(readFileSync(join(BUNDLE, "bundle.json"), "utf8")) as { builtWith: { etcd: string } }).builtWith.etcd}-0`;
+
   test("CoreDNS answers, and a pod on the worker reaches a pod on a control plane through a Service name", async () => {
     const server = controlPlanes[1].name;
     const worker = workers[0].name;
-    const image = `registry.k8s.io/etcd:${(JSON.parse(readFileSync(join(BUNDLE, "bundle.json"), "utf8")) as { builtWith: { etcd: string } }).builtWith.etcd}-0`;
+    const image = probeImage();
     const manifest = [
       `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"net-probe-server","namespace":"default","labels":{"app":"net-probe"}},` +
         `"spec":{"nodeName":"${server}","tolerations":[{"operator":"Exists"}],"containers":[{"name":"etcd","image":"${image}",` +
@@ -320,7 +323,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     await canaryKept();
   });
 
-  test("lifecycle: a replacement under the same name, with a new address and host key, joins as a control plane", { timeout: 1_200_000 }, async () => {
+  test("lifecycle: a replacement under the same name, with a new address and host key, joins as a control plane and runs pods", { timeout: 1_200_000 }, async () => {
     // The worker's machine, wiped by its removal, becomes the new cp-3.
     const machine = entry(worker);
     setHosts([entry(cp1), entry(cp2), { ...entry(cp3), address: machine.address, hostKey: machine.hostKey }]);
@@ -333,6 +336,11 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
       `${cp2} started https://${entry(cp2).address}:2380`,
       `${cp3} started https://${machine.address}:2380`,
     ]);
+    // The machine ran pods as the worker, under another podCIDR: a pod here
+    // needs the pod network it had then cleared by the join.
+    await admin(`run replacement-probe --image=${probeImage()} --restart=Never --overrides='{"spec":{"nodeName":"${cp3}","tolerations":[{"operator":"Exists"}]}}' --command -- /usr/local/bin/etcd --version`);
+    await waitFor("replacement-probe", "jsonpath='{.status.phase}'=Succeeded");
+    await admin("delete pod replacement-probe --wait=false");
     await canaryKept();
   });
 

@@ -9,7 +9,7 @@
 // the survivors remove its etcd member and its Node.
 import type { HostSpec } from "../../config/schema";
 import { ADMIN_CONF } from "./kubeVip";
-import { script } from "./scripts";
+import { clearStalePodNetwork, script } from "./scripts";
 import { shellQuote as q } from "../shell";
 import { KUBEADM_DIR } from "./versions";
 
@@ -86,6 +86,7 @@ export function resetScript(node: string): string {
     "kubeadm reset -f",
     // kubeadm reset leaves these by design; a later join would trip over them.
     `rm -rf /etc/cni/net.d ${KUBEADM_DIR}`,
+    ...clearStalePodNetwork(node),
     `echo "${node}: reset"`,
   ]);
 }

@@ -25,6 +25,25 @@ export function script(title: string, body: string[]): string {
   return [...HEAD.slice(0, 1), `# ${title}`, ...HEAD.slice(1), "", ...body, ""].join("\n");
 }
 
+/**
+ * The pod network a node kept from an earlier membership: kubeadm reset
+ * leaves the bridge, the VXLAN device and the IP allocations by design. On
+ * a node about to join, they are stale: the new podCIDR differs, and the
+ * bridge plugin then refuses every pod ("cni0 already has an IP address
+ * different from ..."). Only run where this host is not a member.
+ */
+export function clearStalePodNetwork(node: string): string[] {
+  return [
+    "for link in cni0 flannel.1; do",
+    '  if ip link show "$link" >/dev/null 2>&1; then',
+    '    ip link delete "$link"',
+    `    echo "${node}: removed the pod network's $link, which kubeadm reset leaves behind"`,
+    "  fi",
+    "done",
+    "rm -rf /var/lib/cni",
+  ];
+}
+
 function place(files: PlacedFile[]): string[] {
   return files.map((f) => writeFileAtomically(f.path, f.content, f.mode));
 }
@@ -49,6 +68,7 @@ export function initScript(opts: {
     `  echo "${n}: ${ADMIN_CONF} exists but the API server is not ready: a previous kubeadm init stopped halfway; run \\\`kubeadm reset -f\\\` on ${n} and re-run" >&2`,
     "  exit 6",
     "fi",
+    ...clearStalePodNetwork(n),
     `install -d -m 0700 ${KUBEADM_DIR}`,
     ...place(opts.files),
     writeFileAtomically(`${KUBEADM_DIR}/kubeadm-init.yaml`, opts.config, "0600"),
@@ -106,6 +126,7 @@ export function joinScript(opts: { node: InventoryNode; version: string; config:
     `  echo "${n}: kubeadm join: the join credentials on stdin are incomplete (expected token, caCertHash${opts.node.isControlPlane ? ", certificateKey" : ""})" >&2`,
     "  exit 2",
     "fi",
+    ...clearStalePodNetwork(n),
     `install -d -m 0700 ${KUBEADM_DIR}`,
     ...place(opts.files),
     "umask 077",

@@ -21,6 +21,13 @@ if [ -f /etc/kubernetes/admin.conf ]; then
   echo "cp-1: /etc/kubernetes/admin.conf exists but the API server is not ready: a previous kubeadm init stopped halfway; run \`kubeadm reset -f\` on cp-1 and re-run" >&2
   exit 6
 fi
+for link in cni0 flannel.1; do
+  if ip link show "$link" >/dev/null 2>&1; then
+    ip link delete "$link"
+    echo "cp-1: removed the pod network's $link, which kubeadm reset leaves behind"
+  fi
+done
+rm -rf /var/lib/cni
 install -d -m 0700 /etc/kubernetes/ironroot
 mkdir -p -- '/etc/kubernetes/kubelet.conf.d'
 tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')

@@ -29,6 +29,13 @@ if [ -z "$token" ] || [ -z "$caCertHash" ]; then
   echo "worker-1: kubeadm join: the join credentials on stdin are incomplete (expected token, caCertHash)" >&2
   exit 2
 fi
+for link in cni0 flannel.1; do
+  if ip link show "$link" >/dev/null 2>&1; then
+    ip link delete "$link"
+    echo "worker-1: removed the pod network's $link, which kubeadm reset leaves behind"
+  fi
+done
+rm -rf /var/lib/cni
 install -d -m 0700 /etc/kubernetes/ironroot
 mkdir -p -- '/etc/kubernetes/kubelet.conf.d'
 tmp=$(mktemp '/etc/kubernetes/kubelet.conf.d/.50-ironroot-reservations.conf.XXXXXX')
