@@ -17,6 +17,9 @@ export = async () => {
   try {
     return await program();
   } catch (e) {
+    // Start-up keeps the hosts' connections open for its probes: closed
+    // here, whatever failed, or they would keep the program from ending.
+    await closeAll();
     // A mistake in the stack config or a host that failed preflight is
     // reported as ironroot words it, without a stack trace; anything else is
     // a bug and keeps its trace.
@@ -36,7 +39,9 @@ async function program() {
   // Preflight comes before the bundle: a changed kubernetesVersion is
   // refused by what the hosts run, not by a bundle built for it.
   const { facts } = await hostFacts(spec, { privateKey: secretKey, keepConnections: true, log: toPulumiLog });
-  const bundle = spec.cluster.offlineBundleDir ? await bundleManifest(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion) : undefined;
+  const bundle = spec.cluster.offlineBundleDir
+    ? (await readLocalBundle(spec.cluster.offlineBundleDir, spec.cluster.kubernetesVersion)).manifest
+    : undefined;
   const planInputs = bundle ? { kubeadm: { bundle } } : {};
   const plan = stackPlan({ spec, facts, planInputs });
   const pendingPrep = await pendingSteps(spec, plan.nodes, facts, { privateKey: secretKey });
@@ -50,16 +55,6 @@ async function program() {
     planInputs,
   });
   return outputs;
-}
-
-/** The local bundle's manifest; a bad bundle closes the connections start-up kept, so the program can end. */
-async function bundleManifest(dir: string, version: string) {
-  try {
-    return (await readLocalBundle(dir, version)).manifest;
-  } catch (e) {
-    await closeAll();
-    throw e;
-  }
 }
 
 /** Each host's preflight report in the Pulumi log, warnings as warnings. */
