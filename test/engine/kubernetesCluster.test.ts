@@ -184,8 +184,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     const i = KUBERNETES_RELEASES.findIndex((r) => DEFAULT_KUBERNETES_VERSION.startsWith(`${r.minor}.`));
     const other = KUBERNETES_RELEASES[i + 1] ?? KUBERNETES_RELEASES[i - 1];
     const wanted = `${other.minor}.${other.latestPatch}`;
-    const file = join(stack!.checkout, "stacks", `Pulumi.${NAME}.yaml`);
-    const before = readFileSync(file, "utf8");
+    const before = readFileSync(stackFile(), "utf8");
     try {
       await stack!.pulumi(["config", "set", "--path", "cluster.kubernetesVersion", wanted]);
       const p = await stack!.pulumi(["preview"]);
@@ -196,7 +195,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
         assert.match(out, new RegExp(`${h.name}: FAIL\\s*\\n[^\\n]*error: +Kubernetes ${DEFAULT_KUBERNETES_VERSION.replace(/\./g, "\\.")} is installed and cluster\\.kubernetesVersion is ${wanted.replace(/\./g, "\\.")}`), out.slice(-3000));
       }
     } finally {
-      writeFileSync(file, before);
+      writeFileSync(stackFile(), before);
     }
     const again = await stack!.pulumi(["preview", "--expect-no-changes"]);
     assert.equal(again.code, 0, (again.stdout + again.stderr).slice(-3000));

@@ -5,7 +5,6 @@ import { versionChange, versionChangeProblem } from "../../components/plan/kubea
 test("a version change is none, an upgrade (a patch, or the next minor), a downgrade, or a skip through the minors between", () => {
   const cases: [string, string, ReturnType<typeof versionChange>][] = [
     ["1.36.3", "1.36.3", { kind: "none" }],
-    ["v1.36.3", "1.36.3", { kind: "none" }],
     ["1.36.1", "1.36.3", { kind: "upgrade" }],
     ["1.36.3", "1.37.0", { kind: "upgrade" }],
     ["1.36.3", "1.36.1", { kind: "downgrade" }],
@@ -19,7 +18,7 @@ test("a version change is none, an upgrade (a patch, or the next minor), a downg
 });
 
 test("every change is refused with both versions and the pin to go back to; a skip names the minors on the way", () => {
-  assert.equal(versionChangeProblem("v1.36.3", "1.36.3"), undefined);
+  assert.equal(versionChangeProblem("1.36.3", "1.36.3"), undefined);
   assert.equal(
     versionChangeProblem("1.37.0", "1.36.3"),
     'Kubernetes 1.37.0 is installed and cluster.kubernetesVersion is 1.36.3, which is older: kubeadm cannot downgrade a cluster: pin cluster.kubernetesVersion back to "1.37.0"',
@@ -30,7 +29,7 @@ test("every change is refused with both versions and the pin to go back to; a sk
       'and ironroot does not upgrade yet: pin cluster.kubernetesVersion back to "1.35.4"',
   );
   assert.equal(
-    versionChangeProblem("v1.36.3", "1.37.0"),
+    versionChangeProblem("1.36.3", "1.37.0"),
     'Kubernetes 1.36.3 is installed and cluster.kubernetesVersion is 1.37.0: that is an upgrade (kubeadm upgrade, node by node), which ironroot does not do yet: pin cluster.kubernetesVersion back to "1.36.3"',
   );
 });

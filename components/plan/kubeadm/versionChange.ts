@@ -13,12 +13,12 @@ export type VersionChange =
   | { kind: "skip"; through: string[] };
 
 function parts(version: string): [number, number, number] {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
   if (!m) throw new Error(`not a Kubernetes version: ${JSON.stringify(version)}`);
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
-/** How going from `installed` to `wanted` ("1.36.3", "v1.36.3") would happen. */
+/** How going from `installed` to `wanted` (both "1.36.3": facts drop kubeadm's "v") would happen. */
 export function versionChange(installed: string, wanted: string): VersionChange {
   const [im, iMinor, iPatch] = parts(installed);
   const [wm, wMinor, wPatch] = parts(wanted);
@@ -36,19 +36,18 @@ export function versionChange(installed: string, wanted: string): VersionChange 
  */
 export function versionChangeProblem(installed: string, wanted: string): string | undefined {
   const change = versionChange(installed, wanted);
-  const have = installed.replace(/^v/, "");
-  const back = `pin cluster.kubernetesVersion back to "${have}"`;
+  const back = `pin cluster.kubernetesVersion back to "${installed}"`;
   switch (change.kind) {
     case "none":
       return undefined;
     case "downgrade":
-      return `Kubernetes ${have} is installed and cluster.kubernetesVersion is ${wanted}, which is older: kubeadm cannot downgrade a cluster: ${back}`;
+      return `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}, which is older: kubeadm cannot downgrade a cluster: ${back}`;
     case "skip":
       return (
-        `Kubernetes ${have} is installed and cluster.kubernetesVersion is ${wanted}, which skips ${change.through.join(", ") || "a major version"}: ` +
-        `kubeadm upgrades one minor at a time (${[have, ...change.through.map((m) => `${m}.x`), wanted].join(" -> ")}), and ironroot does not upgrade yet: ${back}`
+        `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}, which skips ${change.through.join(", ") || "a major version"}: ` +
+        `kubeadm upgrades one minor at a time (${[installed, ...change.through.map((m) => `${m}.x`), wanted].join(" -> ")}), and ironroot does not upgrade yet: ${back}`
       );
     case "upgrade":
-      return `Kubernetes ${have} is installed and cluster.kubernetesVersion is ${wanted}: that is an upgrade (kubeadm upgrade, node by node), which ironroot does not do yet: ${back}`;
+      return `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}: that is an upgrade (kubeadm upgrade, node by node), which ironroot does not do yet: ${back}`;
   }
 }
