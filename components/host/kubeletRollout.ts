@@ -7,8 +7,8 @@ import type { KubeletFields } from "../plan/kubelet/fields";
 import { cpuMillis, memoryBytes } from "../plan/kubelet/quantity";
 import { shellQuote } from "../plan/shell";
 import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { ADMIN_KUBECONFIG, cordonAndDrain, kubectl } from "./drain";
 
-export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 /** Exit status of the read command when the file does not exist. */
 const ABSENT = 3;
 
@@ -53,10 +53,6 @@ export async function removeKubeletDropIn(s: HostSession, path: string): Promise
  * - `registered`: a node of a running cluster: cordon, drain, write, restart.
  */
 export type KubeletState = { kind: "fresh" } | { kind: "unregistered" } | { kind: "registered"; wasCordoned: boolean };
-
-export function kubectl(args: string): string {
-  return `kubectl --kubeconfig=${ADMIN_KUBECONFIG} ${args}`;
-}
 
 export async function kubeletState(node: HostSession, nodeName: string, controlPlane?: HostSession): Promise<KubeletState> {
   // `is-active` is non-zero for "activating" too: a kubelet crash-looping
@@ -128,21 +124,7 @@ export async function applyKubeletDropIn(node: HostSession, o: ApplyKubeletOptio
 
   const cp = o.controlPlane!;
   const name = shellQuote(o.nodeName);
-  log(`${o.nodeName}: cordon`);
-  await cp.check(`cordoning node ${o.nodeName}`, kubectl(`cordon ${name}`));
-  log(`${o.nodeName}: drain (timeout ${o.drainTimeoutSeconds}s, PodDisruptionBudgets respected)`);
-  // drain evicts through the Eviction API, so PodDisruptionBudgets are
-  // honoured: a blocked eviction is retried until the timeout. No --force:
-  // a pod without a controller would be lost for good, so drain refuses.
-  const drained = await cp.run(
-    kubectl(`drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${o.drainTimeoutSeconds}s`),
-    { timeoutSeconds: o.drainTimeoutSeconds + 60 },
-  );
-  if (drained.code !== 0) {
-    // Nothing changed on the node yet, so give it its pods back.
-    if (!state.wasCordoned) await cp.run(kubectl(`uncordon ${name}`));
-    throw fail(cp, `draining node ${o.nodeName} before changing its kubelet configuration (file untouched, node uncordoned)`, lastLines(drained.stderr));
-  }
+  await cordonAndDrain(cp, { nodeName: o.nodeName, wasCordoned: state.wasCordoned, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: "changing its kubelet configuration", log });
 
   const leftCordoned = `; node ${o.nodeName} is left cordoned: fix it, then \`kubectl uncordon ${o.nodeName}\``;
   try {

@@ -106,6 +106,10 @@ export class Cluster extends pulumi.ComponentResource {
         // An existing cluster wins: the first control plane the hosts report
         // as a member; on a new cluster, the first control plane.
         initializer: initializer(plan.nodes, (n) => args.facts?.[n]?.kubernetesMember === true),
+        installed: Object.fromEntries(plan.nodes.map((n) => {
+          const f = args.facts?.[n.name];
+          return [n.name, f?.kubernetesMember ? f.kubeadmVersion : undefined];
+        })),
         virt: Object.fromEntries(plan.nodes.map((n) => [n.name, args.facts?.[n.name]?.virt])),
         // A node's Kubernetes goes on only after its disk passed the gate,
         // its kubelet file is in place and (air-gapped) its bundle is there.

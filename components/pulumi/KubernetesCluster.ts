@@ -4,6 +4,8 @@ import type { HostAddress } from "../plan/targets";
 import { ClusterReady } from "./ClusterReadyProvider";
 import { HostPrep } from "./HostPrepProvider";
 import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";
+import { KubernetesUpgrade } from "./KubernetesUpgradeProvider";
+import { planUpgrade, rolloutSummary } from "../plan/kubeadm/upgrade";
 import { NodeRemoval } from "./NodeRemovalProvider";
 
 export interface KubernetesClusterArgs {
@@ -21,10 +23,20 @@ export interface KubernetesClusterArgs {
    * them also come before the initializer starts the cluster. Default: none.
    */
   gates?: Record<string, pulumi.Resource[]>;
+  /**
+   * The Kubernetes version each member runs (kubeadm's, from the facts),
+   * by node name. When one differs from the plan, the upgrade is printed
+   * node by node and runs one node at a time in kubeadm's order, after
+   * every node's gates; otherwise each node's upgrade resource only checks
+   * its own node. Default: none (no member known).
+   */
+  installed?: Record<string, string | undefined>;
 }
 
 /**
- * kubeadm on every node: its install steps (`<node>-k8s-install`), then its
+ * kubeadm on every node: its version (`<node>-k8s-upgrade`: a running
+ * member is upgraded there, one node at a time in kubeadm's order, when
+ * the pinned version moves), its install steps (`<node>-k8s-install`), then its
  * membership (`<node>-kubernetes`), both named by the node, then the pod
  * network and readiness (`<name>-ready`). The initializer goes first; the other control planes
  * join one at a time (etcd grows one member at a time and must reach quorum
@@ -38,6 +50,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   readonly nodes: { name: string; roles: string[] }[];
   /** Each node's install steps, by node name. */
   readonly installs: Record<string, HostPrep> = {};
+  /** Each node's version (`<node>-k8s-upgrade`), by node name. */
+  readonly upgrades: Record<string, KubernetesUpgrade> = {};
   /** Each node's membership, by node name. */
   readonly members: Record<string, KubernetesNode> = {};
   readonly ready: ClusterReady;
@@ -54,6 +68,25 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     };
     const gates = (n: string) => args.gates?.[n] ?? [];
     const controlPlanes = plan.nodes.filter((n) => n.isControlPlane).map((n) => reach(n.name));
+    const upgrade = planUpgrade(membershipOrder(plan.nodes, args.initializer).map((s) => s.node), plan.upgrade);
+    const summary = rolloutSummary(upgrade, args.installed ?? {});
+    if (summary) pulumi.log.info(summary);
+    let previousUpgrade: pulumi.Resource[] = Object.values(args.gates ?? {}).flat();
+    for (const u of upgrade.nodes) {
+      // Before the node's install steps, which would otherwise put the new
+      // packages under a running kubelet without a drain.
+      this.upgrades[u.node] = new KubernetesUpgrade(`${u.node}-k8s-upgrade`, {
+        node: u.node,
+        target: reach(u.node),
+        version: u.version,
+        plan: u,
+        controlPlanes,
+        ...(u.first ? { checks: { snapshot: upgrade.snapshot, etcdMembers: upgrade.etcdMembers }, others: plan.nodes.filter((n) => n.name !== u.node).map((n) => reach(n.name)) } : {}),
+        drainTimeoutSeconds: plan.upgrade.drainTimeoutSeconds,
+        readyTimeoutSeconds: plan.upgrade.readyTimeoutSeconds,
+      }, { parent: this, dependsOn: summary ? previousUpgrade : gates(u.node) });
+      previousUpgrade = [this.upgrades[u.node]];
+    }
     for (const { node: n, after, afterEveryGate } of membershipOrder(plan.nodes, args.initializer)) {
       // The node's install steps (packages, load balancer, CNI config) run
       // on every node at once, as soon as its own gates pass; membership
@@ -63,7 +96,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         target: reach(n.name),
         steps: n.steps,
         ...(args.virt?.[n.name] ? { virt: args.virt[n.name] } : {}),
-      }, { parent: this, dependsOn: gates(n.name) });
+      }, { parent: this, dependsOn: [...gates(n.name), this.upgrades[n.name]] });
       this.installs[n.name] = install;
       const dependsOn = [...(afterEveryGate ? Object.values(args.gates ?? {}).flat() : gates(n.name)), ...after.map((m) => this.members[m]), install];
       this.members[n.name] = new KubernetesNode(`${n.name}-kubernetes`, memberInputs(plan, n, args, controlPlanes), { parent: this, dependsOn });

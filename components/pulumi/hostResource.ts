@@ -22,7 +22,7 @@ import { withCredentials, type HostAddress } from "../plan/targets";
 import { type HostSession } from "../ssh/types";
 
 /** Every kind of dynamic resource ironroot has; the type token is `pulumi-nodejs:dynamic/ironroot:<kind>`. */
-export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady" | "NodeRemoval";
+export type ProviderKind = "HostPrep" | "DiskBenchmarkRun" | "KubeletConfig" | "OfflineBundle" | "SealingKey" | "KubernetesNode" | "ClusterReady" | "NodeRemoval" | "KubernetesUpgrade";
 
 /** Type tokens earlier releases used, so existing stacks adopt the new names without a replace. */
 const FORMER_MODULE: Partial<Record<ProviderKind, string>> = {

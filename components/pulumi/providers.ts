@@ -14,6 +14,7 @@ import { hostPrepProvider } from "./HostPrepProvider";
 import { kubernetesNodeProvider } from "./KubernetesNodeProvider";
 import { kubeletConfigProvider } from "./KubeletConfigProvider";
 import { nodeRemovalProvider } from "./NodeRemovalProvider";
+import { kubernetesUpgradeProvider } from "./KubernetesUpgradeProvider";
 import { offlineBundleProvider } from "./OfflineBundleProvider";
 import { sealingKeyProvider } from "./SealingKeyProvider";
 
@@ -26,6 +27,7 @@ const FACTORIES: Record<ProviderKind, ProviderFactory> = {
   KubernetesNode: kubernetesNodeProvider,
   ClusterReady: clusterReadyProvider,
   NodeRemoval: nodeRemovalProvider,
+  KubernetesUpgrade: kubernetesUpgradeProvider,
 };
 
 let credentials: () => SshCredentials = () => {

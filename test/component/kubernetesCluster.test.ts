@@ -73,8 +73,9 @@ test("ordering: every gate before the initializer; control planes one by one; wo
   for (const n of nodes) {
     assert.ok(init.includes(`${n.name}-disk-gate`) && init.includes(`${n.name}-kubelet`), `the initializer waits for ${n.name}'s gates`);
     assert.ok(dependsOn(`${n.name}-kubernetes`).includes(`${n.name}-disk-gate`), `${n.name} goes on only after its gate`);
-    // Installs run on every node at once: each waits for its own gates only.
-    assert.deepEqual(dependsOn(`${n.name}-k8s-install`).sort(), [`${n.name}-disk-gate`, `${n.name}-kubelet`], `${n.name}: install after its own gates only`);
+    // Installs run on every node at once: each waits for its own gates and its own version check only.
+    assert.deepEqual(dependsOn(`${n.name}-k8s-install`).sort(), [`${n.name}-disk-gate`, `${n.name}-k8s-upgrade`, `${n.name}-kubelet`], `${n.name}: install after its own gates only`);
+    assert.deepEqual(dependsOn(`${n.name}-k8s-upgrade`).sort(), [`${n.name}-disk-gate`, `${n.name}-kubelet`], `${n.name}: no upgrade pending, so no chain`);
     assert.ok(dependsOn(`${n.name}-kubernetes`).includes(`${n.name}-k8s-install`), `${n.name}: membership after its install`);
   }
   assert.ok(dependsOn("cp-2-kubernetes").includes("cp-1-kubernetes"));

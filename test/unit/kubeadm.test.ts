@@ -9,6 +9,7 @@ import { renderKubeadm } from "../../components/render/kubeadm";
 import { parseBundleManifest, verifyBundleShell } from "../../components/plan/kubeadm/bundle";
 import { endpointPlan } from "../../components/plan/kubeadm/endpoint";
 import { aptRepoUrl, debVersion, kubeadmApiVersion } from "../../components/plan/kubeadm/versions";
+import { versionGuard } from "../../components/plan/kubeadm/packages";
 import { assertGolden, assertGoldenTree, goldenRole, onePerRole } from "../support/golden";
 import { shellcheckAll, shellcheckMissing } from "../support/shellcheck";
 
@@ -145,11 +146,16 @@ test("the join script fills the credentials from stdin into a private file and r
   assert.equal(execFileSync("cat", [`${out}.mode`], { encoding: "utf8" }).trim(), "600");
 });
 
-test("a changed Kubernetes version is refused with the version to pin back to", () => {
-  const guard = plan(ONE_CP).nodes[0].bootstrap;
-  const r = spawnSync("bash", ["-c", `dpkg-query() { echo 1.33.5-1.1; }\n${guard}`], { encoding: "utf8" });
+test("on a member at another version, the install refuses and names the upgrade that must run first; elsewhere it goes on", () => {
+  const guard = versionGuard("cp-1", "1.36.3");
+  const asMember = guard.replace("[ -f /etc/kubernetes/kubelet.conf ]", "true");
+  const r = spawnSync("bash", ["-c", `dpkg-query() { echo 1.35.4-1.1; }\n${asMember}`], { encoding: "utf8" });
   assert.equal(r.status, 3);
-  assert.match(r.stderr, /^cp-1: kubeadm 1\.33\.5-1\.1 is installed but cluster\.kubernetesVersion is 1\.36\.3: upgrades are not supported yet: pin cluster\.kubernetesVersion back to 1\.33\.5$/m);
+  assert.match(r.stderr, /^cp-1: kubeadm 1\.35\.4-1\.1 is installed but cluster\.kubernetesVersion is 1\.36\.3: this cluster member is upgraded by cp-1-k8s-upgrade before its packages are touched/m);
+  const notMember = guard.replace("[ -f /etc/kubernetes/kubelet.conf ]", "false");
+  const ok = spawnSync("bash", ["-c", `dpkg-query() { echo 1.35.4-1.1; }\n${notMember}`], { encoding: "utf8" });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(plan(ONE_CP).nodes[0].bootstrap.includes(guard), "init runs the guard");
 });
 
 test("wait-ready names every node that is not Ready", () => {

@@ -102,7 +102,7 @@ test("a drain blocked by a PodDisruptionBudget stops the node: file untouched, n
     [/drain/, { code: 1, stderr: "error when evicting pods/\"web-1\" -n \"shop\": Cannot evict pod as it would violate the pod's disruption budget.\nerror: global timeout reached: 1m0s" }],
   ]);
   await assert.rejects(applyKubeletDropIn(node, { ...opts, controlPlane: cp }), (e: Error) => {
-    assert.match(e.message, /^cp1 \(192\.0\.2\.1:22\): draining node w1 before changing its kubelet configuration \(file untouched, node uncordoned\): .*disruption budget.*global timeout reached/);
+    assert.match(e.message, /^cp1 \(192\.0\.2\.1:22\): draining node w1 before changing its kubelet configuration \(node untouched, uncordoned\): .*disruption budget.*global timeout reached/);
     return true;
   });
   assert.ok(!log.some((l) => l.includes("putFile")), "the file must not be written after a failed drain");

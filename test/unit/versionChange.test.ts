@@ -17,7 +17,7 @@ test("a version change is none, an upgrade (a patch, or the next minor), a downg
   assert.throws(() => versionChange("1.36", "1.36.3"), /not a Kubernetes version: "1\.36"/);
 });
 
-test("every change is refused with both versions and the pin to go back to; a skip names the minors on the way", () => {
+test("a downgrade or a skipped minor is refused with both versions, the way through and the pin to go back to; an upgrade is allowed", () => {
   assert.equal(versionChangeProblem("1.36.3", "1.36.3"), undefined);
   assert.equal(
     versionChangeProblem("1.37.0", "1.36.3"),
@@ -25,11 +25,9 @@ test("every change is refused with both versions and the pin to go back to; a sk
   );
   assert.equal(
     versionChangeProblem("1.35.4", "1.37.2"),
-    "Kubernetes 1.35.4 is installed and cluster.kubernetesVersion is 1.37.2, which skips 1.36: kubeadm upgrades one minor at a time (1.35.4 -> 1.36.x -> 1.37.2), " +
-      'and ironroot does not upgrade yet: pin cluster.kubernetesVersion back to "1.35.4"',
+    "Kubernetes 1.35.4 is installed and cluster.kubernetesVersion is 1.37.2, which skips 1.36: kubeadm upgrades one minor at a time: " +
+      'pin each minor in turn and run `pulumi up` for each (1.35.4 -> 1.36.x -> 1.37.2), or pin cluster.kubernetesVersion back to "1.35.4"',
   );
-  assert.equal(
-    versionChangeProblem("1.36.3", "1.37.0"),
-    'Kubernetes 1.36.3 is installed and cluster.kubernetesVersion is 1.37.0: that is an upgrade (kubeadm upgrade, node by node), which ironroot does not do yet: pin cluster.kubernetesVersion back to "1.36.3"',
-  );
+  assert.equal(versionChangeProblem("1.36.3", "1.37.0"), undefined, "the next minor");
+  assert.equal(versionChangeProblem("1.36.1", "1.36.3"), undefined, "a newer patch");
 });

@@ -20,6 +20,8 @@ import {
 } from "./scripts";
 import { configDirProblem } from "../kubelet/dropIn";
 import { calicoManifestUrl } from "./versions";
+import type { UpgradeOptions } from "./upgrade";
+import { kubeadmSnapshotOptions } from "../etcdSnapshot";
 
 /**
  * The seam to the kubelet plan (`kubeletDropIns` in ../kubelet): the node's
@@ -72,6 +74,8 @@ export interface KubeadmClusterPlan {
   nodes: KubeadmNodePlan[];
   /** Hosts marked `remove`, in the order they are taken out. */
   removals: RemovalPlan[];
+  /** What a version change runs (`planUpgrade` orders it once the first control plane is known). */
+  upgrade: UpgradeOptions;
 }
 
 export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: KubeadmOptions = {}): KubeadmClusterPlan {
@@ -149,6 +153,13 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
     adminKubeconfig: adminKubeconfigScript(`https://${endpoint.controlPlaneEndpoint}`, endpoint.externalServer),
     nodes: nodePlans,
     removals: planRemovals(spec.hosts, spec.kubelet.rollout.drainTimeoutSeconds),
+    upgrade: {
+      version,
+      ...(opts.bundle ? { bundle: opts.bundle } : {}),
+      snapshot: kubeadmSnapshotOptions(spec.etcdSnapshots),
+      drainTimeoutSeconds: spec.kubelet.rollout.drainTimeoutSeconds,
+      readyTimeoutSeconds: spec.kubelet.rollout.readyTimeoutSeconds,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // kubeadm, kubelet and kubectl at exactly the pinned version, from the
 // upstream repository (pkgs.k8s.io, one repository per minor release, signed).
 import type { HostStep } from "../step";
+import { KUBELET_KUBECONFIG } from "../facts";
 import { shellQuote as q } from "../shell";
 import { aptRepoUrl, debVersion, KUBERNETES_PACKAGES, minorOf } from "./versions";
 
@@ -9,24 +10,28 @@ export const SOURCE_LIST = "/etc/apt/sources.list.d/kubernetes.list";
 export const UNATTENDED_BLACKLIST = "/etc/apt/apt.conf.d/51ironroot-kubernetes";
 
 /**
- * Refuses to continue when a different kubeadm is installed: changing the
- * pin is an upgrade (drain, `kubeadm upgrade`, one minor at a time), which
- * ironroot does not do yet.
+ * Refuses to continue on a cluster member whose kubeadm differs from the
+ * pin: changing it there is the node's upgrade (`<node>-k8s-upgrade`:
+ * drain, `kubeadm upgrade`, kubelet), which runs before this step. A host
+ * that is not a member simply gets the pinned version.
  */
 export function versionGuard(node: string, version: string): string {
   const want = debVersion(version);
+  const upgradeFirst = `this cluster member is upgraded by ${node}-k8s-upgrade before its packages are touched: run pulumi up again, and see that step's error if it stops there`;
   return [
-    "# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable",
-    `installed=$(dpkg-query -W -f='\${Version}' kubeadm 2>/dev/null || true)`,
-    `if [ -n "$installed" ] && [ "$installed" != ${q(want)} ]; then`,
-    `  echo "${node}: kubeadm $installed is installed but cluster.kubernetesVersion is ${version}: upgrades are not supported yet: pin cluster.kubernetesVersion back to \${installed%%-*}" >&2`,
-    "  exit 3",
-    "fi",
+    `if [ -f ${KUBELET_KUBECONFIG} ]; then`,
+    "  # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable",
+    `  installed=$(dpkg-query -W -f='\${Version}' kubeadm 2>/dev/null || true)`,
+    `  if [ -n "$installed" ] && [ "$installed" != ${q(want)} ]; then`,
+    `    echo "${node}: kubeadm $installed is installed but cluster.kubernetesVersion is ${version}: ${upgradeFirst}" >&2`,
+    "    exit 3",
+    "  fi",
     // The offline bundle installs kubeadm as a binary, not a package.
-    `binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)`,
-    `if [ -n "$binary" ] && [ "$binary" != ${q(`v${version}`)} ]; then`,
-    `  echo "${node}: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is ${version}: upgrades are not supported yet: pin cluster.kubernetesVersion back to \${binary#v}" >&2`,
-    "  exit 3",
+    `  binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)`,
+    `  if [ -n "$binary" ] && [ "$binary" != ${q(`v${version}`)} ]; then`,
+    `    echo "${node}: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is ${version}: ${upgradeFirst}" >&2`,
+    "    exit 3",
+    "  fi",
     "fi",
   ].join("\n");
 }
@@ -42,10 +47,17 @@ export function unattendedBlacklist(): string {
   ].join("\n");
 }
 
-export function onlinePackagesStep(node: string, version: string): HostStep {
+export interface OnlinePackagesOptions {
+  /** Which of kubeadm, kubelet and kubectl to install; an upgrade takes kubeadm first. Default: all three. */
+  packages?: readonly string[];
+  /** Whether the apply refuses a member at another version (versionGuard). Default: true; the upgrade itself passes false. */
+  guard?: boolean;
+}
+
+export function onlinePackagesStep(node: string, version: string, o: OnlinePackagesOptions = {}): HostStep {
   const url = aptRepoUrl(version);
   const want = debVersion(version);
-  const pkgs = KUBERNETES_PACKAGES.map((p) => `${p}=${want}`).join(" ");
+  const pkgs = (o.packages ?? KUBERNETES_PACKAGES).map((p) => `${p}=${want}`).join(" ");
   const source = `deb [signed-by=${KEYRING}] ${url} /`;
   const apt = "apt-get -o DPkg::Lock::Timeout=300";
   return {
@@ -57,7 +69,7 @@ export function onlinePackagesStep(node: string, version: string): HostStep {
       `cmp -s ${UNATTENDED_BLACKLIST} <(printf '%s' ${q(unattendedBlacklist())})`,
     ].join(" &&\n  ").replace(/^/, "# shellcheck disable=SC2016 # ${Version} is dpkg-query's field\n"),
     apply: [
-      versionGuard(node, version),
+      ...(o.guard === false ? [] : [versionGuard(node, version)]),
       "export DEBIAN_FRONTEND=noninteractive",
       "work=$(mktemp -d)",
       "trap 'rm -rf \"$work\"' EXIT",

@@ -31,23 +31,22 @@ export function versionChange(installed: string, wanted: string): VersionChange 
 
 /**
  * The preflight error for a host whose Kubernetes is `installed` while the
- * stack pins `wanted`, or undefined when they agree. Upgrades are refused
- * too, for now: ironroot installs, and does not yet drive `kubeadm upgrade`.
+ * stack pins `wanted`, or undefined when `wanted` is the same or an upgrade
+ * ironroot drives (a newer patch, or the next minor: plan/kubeadm/upgrade.ts).
  */
 export function versionChangeProblem(installed: string, wanted: string): string | undefined {
   const change = versionChange(installed, wanted);
   const back = `pin cluster.kubernetesVersion back to "${installed}"`;
   switch (change.kind) {
     case "none":
+    case "upgrade":
       return undefined;
     case "downgrade":
       return `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}, which is older: kubeadm cannot downgrade a cluster: ${back}`;
     case "skip":
       return (
         `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}, which skips ${change.through.join(", ") || "a major version"}: ` +
-        `kubeadm upgrades one minor at a time (${[installed, ...change.through.map((m) => `${m}.x`), wanted].join(" -> ")}), and ironroot does not upgrade yet: ${back}`
+        `kubeadm upgrades one minor at a time: pin each minor in turn and run \`pulumi up\` for each (${[installed, ...change.through.map((m) => `${m}.x`), wanted].join(" -> ")}), or ${back}`
       );
-    case "upgrade":
-      return `Kubernetes ${installed} is installed and cluster.kubernetesVersion is ${wanted}: that is an upgrade (kubeadm upgrade, node by node), which ironroot does not do yet: ${back}`;
   }
 }

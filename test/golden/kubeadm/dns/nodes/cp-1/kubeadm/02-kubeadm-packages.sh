@@ -23,16 +23,18 @@ probe() {
 }
 
 apply() {
-  # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
-  installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
-  if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
-    echo "cp-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
-    exit 3
-  fi
-  binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
-  if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
-    echo "cp-1: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${binary#v}" >&2
-    exit 3
+  if [ -f /etc/kubernetes/kubelet.conf ]; then
+    # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
+    installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+    if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
+      echo "cp-1: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: this cluster member is upgraded by cp-1-k8s-upgrade before its packages are touched: run pulumi up again, and see that step's error if it stops there" >&2
+      exit 3
+    fi
+    binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
+    if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
+      echo "cp-1: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: this cluster member is upgraded by cp-1-k8s-upgrade before its packages are touched: run pulumi up again, and see that step's error if it stops there" >&2
+      exit 3
+    fi
   fi
   export DEBIAN_FRONTEND=noninteractive
   work=$(mktemp -d)

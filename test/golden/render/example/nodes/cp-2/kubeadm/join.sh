@@ -2,16 +2,18 @@
 # cp-2: kubeadm join (control plane); credentials on stdin
 set -euo pipefail
 
-# shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
-installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
-if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
-  echo "cp-2: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${installed%%-*}" >&2
-  exit 3
-fi
-binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
-if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
-  echo "cp-2: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: upgrades are not supported yet: pin cluster.kubernetesVersion back to ${binary#v}" >&2
-  exit 3
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  # shellcheck disable=SC2016 # ${Version} is dpkg-query's field, not a shell variable
+  installed=$(dpkg-query -W -f='${Version}' kubeadm 2>/dev/null || true)
+  if [ -n "$installed" ] && [ "$installed" != '1.36.3-1.1' ]; then
+    echo "cp-2: kubeadm $installed is installed but cluster.kubernetesVersion is 1.36.3: this cluster member is upgraded by cp-2-k8s-upgrade before its packages are touched: run pulumi up again, and see that step's error if it stops there" >&2
+    exit 3
+  fi
+  binary=$(/usr/local/bin/kubeadm version -o short 2>/dev/null || true)
+  if [ -n "$binary" ] && [ "$binary" != 'v1.36.3' ]; then
+    echo "cp-2: kubeadm $binary is installed in /usr/local/bin but cluster.kubernetesVersion is 1.36.3: this cluster member is upgraded by cp-2-k8s-upgrade before its packages are touched: run pulumi up again, and see that step's error if it stops there" >&2
+    exit 3
+  fi
 fi
 if [ -f /etc/kubernetes/kubelet.conf ]; then
   echo "cp-2: already a member of the cluster; not joining again"

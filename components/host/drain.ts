@@ -1,0 +1,43 @@
+// Taking a node's pods elsewhere before its kubelet restarts, the one way
+// every rollout does it: cordon, then drain through the Eviction API, so
+// PodDisruptionBudgets hold. No --force: a pod without a controller would
+// be lost for good, so drain refuses it and the rollout stops there.
+import { shellQuote } from "../plan/shell";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
+
+export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
+
+export function kubectl(args: string): string {
+  return `kubectl --kubeconfig=${ADMIN_KUBECONFIG} ${args}`;
+}
+
+export interface DrainOptions {
+  nodeName: string;
+  /** The node was cordoned before: a failed drain leaves it so. */
+  wasCordoned: boolean;
+  drainTimeoutSeconds: number;
+  /** What the drain is for, in the error ("changing its kubelet configuration"). */
+  purpose: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Cordon and drain through `cp` (a control plane with admin.conf). A drain
+ * that fails (a budget that never allows the eviction, a bare pod) gives
+ * the node its pods back and throws: nothing on the node changed yet.
+ */
+export async function cordonAndDrain(cp: HostSession, o: DrainOptions): Promise<void> {
+  const name = shellQuote(o.nodeName);
+  o.log(`${o.nodeName}: cordon`);
+  await cp.check(`cordoning node ${o.nodeName}`, kubectl(`cordon ${name}`));
+  o.log(`${o.nodeName}: drain (timeout ${o.drainTimeoutSeconds}s, PodDisruptionBudgets respected)`);
+  // A blocked eviction is retried by kubectl until the timeout.
+  const drained = await cp.run(
+    kubectl(`drain ${name} --ignore-daemonsets --delete-emptydir-data --timeout=${o.drainTimeoutSeconds}s`),
+    { timeoutSeconds: o.drainTimeoutSeconds + 60 },
+  );
+  if (drained.code === 0) return;
+  if (!o.wasCordoned) await cp.run(kubectl(`uncordon ${name}`));
+  throw new HostError(cp.target.name, `${cp.target.address}:${cp.target.port}`,
+    `draining node ${o.nodeName} before ${o.purpose} (node untouched${o.wasCordoned ? "" : ", uncordoned"})`, lastLines(drained.stderr));
+}
