@@ -177,7 +177,10 @@ function checkHost(spec: StackSpec, node: InventoryNode, f: HostFacts, r: HostRe
 
   // A changed pin is judged here, before any host is touched; the install
   // step's own guard would only stop on this host, half-way through an up.
-  const versionProblem = spec.layers !== "hosts" && f.kubeadmVersion ? versionChangeProblem(f.kubeadmVersion, spec.cluster.kubernetesVersion) : undefined;
+  // Only on a member: binaries left behind by a reset are simply replaced.
+  const versionProblem = spec.layers !== "hosts" && f.kubernetesMember && f.kubeadmVersion
+    ? versionChangeProblem(f.kubeadmVersion, spec.cluster.kubernetesVersion)
+    : undefined;
   if (versionProblem) r.errors.push(versionProblem);
 
   for (const port of requiredPorts(spec, node)) {
