@@ -3,12 +3,29 @@
 // PodDisruptionBudgets hold. No --force: a pod without a controller would
 // be lost for good, so drain refuses it and the rollout stops there.
 import { shellQuote } from "../plan/shell";
-import { HostError, lastLines, type HostSession } from "../ssh/types";
+import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
 
 export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 
 export function kubectl(args: string): string {
   return `kubectl --kubeconfig=${ADMIN_KUBECONFIG} ${args}`;
+}
+
+/**
+ * kubectl through `cp`, retried for a while. A kubelet restarted at a new
+ * version restarts its static pods, the API server among them; a restart
+ * shorter than the local load balancer's health-check window goes unseen,
+ * and the new API server takes requests before its RBAC informers are
+ * synced, answering even an admin with Forbidden for a few seconds.
+ */
+export async function kubectlRetrying(cp: HostSession, what: string, args: string, seconds = 90): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const r = await cp.run(kubectl(args), { timeoutSeconds: 60 });
+    if (r.code === 0) return r.stdout;
+    if (Date.now() >= deadline) throw new HostError(cp.target.name, `${cp.target.address}:${cp.target.port}`, what, `${failedWith(r)} (retried for ${seconds} s)`);
+    await new Promise((done) => setTimeout(done, 3000));
+  }
 }
 
 export interface DrainOptions {
@@ -29,7 +46,7 @@ export interface DrainOptions {
 export async function cordonAndDrain(cp: HostSession, o: DrainOptions): Promise<void> {
   const name = shellQuote(o.nodeName);
   o.log(`${o.nodeName}: cordon`);
-  await cp.check(`cordoning node ${o.nodeName}`, kubectl(`cordon ${name}`));
+  await kubectlRetrying(cp, `cordoning node ${o.nodeName}`, `cordon ${name}`);
   o.log(`${o.nodeName}: drain (timeout ${o.drainTimeoutSeconds}s, PodDisruptionBudgets respected)`);
   // A blocked eviction is retried by kubectl until the timeout.
   const drained = await cp.run(

@@ -8,7 +8,7 @@ import { nodeStatuses, upgradeReadiness } from "../plan/kubeadm/upgradeReadiness
 import { KUBEADM_ETCD_TLS } from "../plan/etcdSnapshot";
 import { shellQuote } from "../plan/shell";
 import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
-import { cordonAndDrain, kubectl } from "./drain";
+import { cordonAndDrain, kubectl, kubectlRetrying } from "./drain";
 
 /**
  * Set on a node while its upgrade holds it cordoned: a re-run after a
@@ -53,7 +53,7 @@ interface NodeView {
 }
 
 async function nodeView(cp: HostSession, name: string): Promise<NodeView> {
-  const out = await cp.check(`reading node ${name} from the API`, kubectl(`get node ${shellQuote(name)} -o json`), { timeoutSeconds: 60 });
+  const out = await kubectlRetrying(cp, `reading node ${name} from the API`, `get node ${shellQuote(name)} -o json`);
   const n = JSON.parse(out) as { spec?: { unschedulable?: boolean }; metadata?: { annotations?: Record<string, string> } };
   const [status] = nodeStatuses(JSON.stringify({ items: [JSON.parse(out)] }));
   return {
@@ -66,14 +66,14 @@ async function nodeView(cp: HostSession, name: string): Promise<NodeView> {
 
 /** Lifts the upgrade's own cordon (never the operator's) and its mark. */
 async function release(cp: HostSession, name: string, log: (l: string) => void): Promise<void> {
-  await cp.check(`uncordoning node ${name}`, kubectl(`uncordon ${shellQuote(name)}`));
-  await cp.check(`clearing the upgrade mark of node ${name}`, kubectl(`annotate node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}-`));
+  await kubectlRetrying(cp, `uncordoning node ${name}`, `uncordon ${shellQuote(name)}`);
+  await kubectlRetrying(cp, `clearing the upgrade mark of node ${name}`, `annotate node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}-`);
   log(`${name}: uncordoned`);
 }
 
 /** The cluster checks before the first node moves: nodes Ready, kubelets within skew, etcd healthy and whole. */
 async function checkCluster(cp: HostSession, version: string, checks: UpgradeChecks): Promise<void> {
-  const nodesJson = await cp.check("listing the nodes before the upgrade", kubectl("get nodes -o json"), { timeoutSeconds: 60 });
+  const nodesJson = await kubectlRetrying(cp, "listing the nodes before the upgrade", "get nodes -o json", 30);
   const tls = `--cacert=${KUBEADM_ETCD_TLS.cacert} --cert=${KUBEADM_ETCD_TLS.cert} --key=${KUBEADM_ETCD_TLS.key}`;
   // The etcd image carries etcdctl; its answer is JSON even when a member is down.
   const etcd = await cp.run(kubectl(`-n kube-system exec etcd-${shellQuote(cp.target.name)} -- etcdctl ${tls} endpoint health --cluster -w json`), { timeoutSeconds: 90 });
@@ -120,7 +120,7 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
   // a re-run can read, never a cordon nobody owns.
   const view = await nodeView(cp, name);
   const mine = view.ours || !view.unschedulable;
-  if (mine && !view.ours) await cp.check(`marking node ${name} for the upgrade`, kubectl(`annotate --overwrite node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}=${shellQuote(p.version)}`));
+  if (mine && !view.ours) await kubectlRetrying(cp, `marking node ${name} for the upgrade`, `annotate --overwrite node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}=${shellQuote(p.version)}`);
   await cordonAndDrain(cp, { nodeName: name, wasCordoned: !mine, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: `upgrading its kubelet to ${p.version}`, log });
 
   const leftCordoned = `; node ${name} is left cordoned: fix it and run \`pulumi up\` again (the upgrade goes on from here)`;
