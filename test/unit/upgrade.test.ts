@@ -20,6 +20,7 @@ const bundle: BundleManifest = {
 const options = (o: Partial<UpgradeOptions> = {}): UpgradeOptions => ({
   version: "1.36.3",
   snapshot: kubeadmSnapshotOptions({ enabled: true, schedule: "hourly", dir: "/var/backups/etcd", retention: 24 }),
+  allowCgroupV1: false,
   drainTimeoutSeconds: 300,
   readyTimeoutSeconds: 300,
   ...o,
@@ -48,6 +49,13 @@ test("online: kubeadm from the target minor's repository first, then kubelet and
   assert.match(first.kubeadm, /install -y --allow-downgrades --allow-change-held-packages kubeadm=1\.36\.3-1\.1$/m);
   assert.match(first.kubelet, /kubeadm=1\.36\.3-1\.1 kubelet=1\.36\.3-1\.1 kubectl=1\.36\.3-1\.1$/m);
   assert.equal(first.images, undefined, "online, the kubelet pulls them");
+});
+
+test("kubelet.allowCgroupV1: every kubeadm upgrade command skips SystemVerification, as init and join do", () => {
+  const p = planUpgrade(order, options({ allowCgroupV1: true }));
+  assert.match(p.nodes[0].upgrade, /^kubeadm upgrade plan v1\.36\.3 --ignore-preflight-errors=SystemVerification 2>&1\nkubeadm upgrade apply v1\.36\.3 --yes --ignore-preflight-errors=SystemVerification 2>&1$/m);
+  assert.match(p.nodes[1].upgrade, /^kubeadm upgrade node --ignore-preflight-errors=SystemVerification 2>&1$/m);
+  assert.doesNotMatch(planUpgrade(order, options()).nodes[0].upgrade, /ignore-preflight-errors/);
 });
 
 test("the rollout starts with a control plane; the snapshot prints the path it saved", () => {

@@ -157,6 +157,7 @@ export function planKubeadm(spec: StackSpec, nodes: InventoryNode[], opts: Kubea
       version,
       ...(opts.bundle ? { bundle: opts.bundle } : {}),
       snapshot: kubeadmSnapshotOptions(spec.etcdSnapshots),
+      allowCgroupV1: spec.kubelet.allowCgroupV1,
       drainTimeoutSeconds: spec.kubelet.rollout.drainTimeoutSeconds,
       readyTimeoutSeconds: spec.kubelet.rollout.readyTimeoutSeconds,
     },

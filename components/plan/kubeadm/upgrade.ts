@@ -54,6 +54,8 @@ export interface UpgradeOptions {
   bundle?: BundleManifest;
   /** How snapshots are taken (`kubeadmSnapshotOptions`); the pre-upgrade one goes with the scheduled ones. */
   snapshot: SnapshotScriptOptions;
+  /** kubelet.allowCgroupV1: kubeadm's SystemVerification fails on cgroup v1 from 1.35, as at init and join. */
+  allowCgroupV1: boolean;
   /** kubelet.rollout's: how long a node may take to drain, and to be Ready again. */
   drainTimeoutSeconds: number;
   readyTimeoutSeconds: number;
@@ -76,14 +78,15 @@ export function planUpgrade(order: { name: string; isControlPlane: boolean }[], 
 
 function upgradeNode(node: string, isControlPlane: boolean, first: boolean, o: UpgradeOptions): UpgradeNodePlan {
   const v = o.version;
+  const ignore = o.allowCgroupV1 ? " --ignore-preflight-errors=SystemVerification" : "";
   const upgrade = first
     ? [
       // plan checks the cluster's health and the target's skew policy and
       // prints the component versions, before apply changes anything.
-      `kubeadm upgrade plan v${v} 2>&1`,
-      `kubeadm upgrade apply v${v} --yes 2>&1`,
+      `kubeadm upgrade plan v${v}${ignore} 2>&1`,
+      `kubeadm upgrade apply v${v} --yes${ignore} 2>&1`,
     ]
-    : ["kubeadm upgrade node 2>&1"];
+    : [`kubeadm upgrade node${ignore} 2>&1`];
   return {
     node,
     isControlPlane,
