@@ -4,7 +4,8 @@
 // (`<secret:bootstrapToken>`, `<secret:certificateKey>`): the plan never
 // holds them.
 import type { KubeadmClusterPlan } from "../plan/kubeadm";
-import { stepScripts } from "../plan/kubeadm";
+import { membershipOrder, stepScripts } from "../plan/kubeadm";
+import { planUpgrade } from "../plan/kubeadm/upgrade";
 
 export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
   const files = new Map<string, string>();
@@ -21,6 +22,19 @@ export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
     if (r.reset) files.set(`${dir}/2-reset.sh`, r.reset);
     files.set(`${dir}/3-forget.sh`, r.forget);
   }
+  // What a change of cluster.kubernetesVersion runs on a running cluster,
+  // for the first control plane in config order (on the hosts, the one that
+  // started the cluster goes first).
+  const upgrade = planUpgrade(membershipOrder(plan.nodes, plan.firstControlPlane).map((s) => s.node), plan.upgrade);
+  upgrade.nodes.forEach((u, i) => {
+    const dir = `nodes/${u.node}/upgrade`;
+    files.set(`${dir}/1-kubeadm.sh`, u.kubeadm);
+    if (u.images) files.set(`${dir}/1-images.sh`, u.images);
+    files.set(`${dir}/2-${u.first ? "kubeadm-upgrade-apply" : "kubeadm-upgrade-node"}.sh`, u.upgrade);
+    files.set(`${dir}/3-drain-then-kubelet.sh`, u.kubelet);
+    if (i === 0) files.set("cluster/upgrade/snapshot.sh", upgrade.snapshot);
+  });
+  files.set("cluster/upgrade/order.txt", upgrade.nodes.map((u, i) => `${i + 1}. ${u.node}${u.first ? " (kubeadm upgrade apply)" : ""}\n`).join(""));
   files.set("cluster/kubeadm/endpoint.yaml", [
     `mode: ${plan.endpoint.mode}`,
     `controlPlaneEndpoint: ${plan.endpoint.controlPlaneEndpoint}`,
