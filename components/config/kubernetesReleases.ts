@@ -57,3 +57,10 @@ export function releaseOf(version: string): KubernetesRelease {
   if (typeof r === "string") throw new Error(`cluster.kubernetesVersion: ${r}`);
   return r;
 }
+
+/** The newest known patch of the minor before `version`'s ("1.36.3" -> "1.35.4"), or undefined when the table has none. */
+export function previousMinorRelease(version: string): string | undefined {
+  const i = KUBERNETES_RELEASES.indexOf(releaseOf(version));
+  const r = KUBERNETES_RELEASES[i - 1];
+  return r ? `${r.minor}.${r.latestPatch}` : undefined;
+}

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES } from "../../components/config/kubernetesReleases";
+import { DEFAULT_KUBERNETES_VERSION, previousMinorRelease } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
@@ -178,12 +178,9 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     assert.equal(u.code, 0, (u.stdout + u.stderr).slice(-3000));
   });
 
-  test("a changed cluster.kubernetesVersion is refused in preview on every node, naming both versions, before anything changes", { timeout: 300_000 }, async () => {
-    // The next minor if ironroot knows one, else the one before: an upgrade
-    // or a downgrade, both refused by what the hosts run.
-    const i = KUBERNETES_RELEASES.findIndex((r) => DEFAULT_KUBERNETES_VERSION.startsWith(`${r.minor}.`));
-    const other = KUBERNETES_RELEASES[i + 1] ?? KUBERNETES_RELEASES[i - 1];
-    const wanted = `${other.minor}.${other.latestPatch}`;
+  test("an older cluster.kubernetesVersion is refused in preview on every node, naming both versions, before anything changes", { timeout: 300_000 }, async () => {
+    // kubeadm never downgrades: refused by what the hosts run (upgrades: kubernetesUpgrade.test.ts).
+    const wanted = previousMinorRelease(DEFAULT_KUBERNETES_VERSION)!;
     const before = readFileSync(stackFile(), "utf8");
     try {
       await stack!.pulumi(["config", "set", "--path", "cluster.kubernetesVersion", wanted]);
