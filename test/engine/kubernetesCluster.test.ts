@@ -20,17 +20,13 @@ import { targetFor } from "../../components/plan/targets";
 import type { HostSession } from "../../components/ssh/types";
 import YAML from "yaml";
 import { engineStack } from "../support/engine";
-import { lab } from "../support/lab";
+import { clusterShape, lab, RESET_CLUSTER_HOST } from "../support/lab";
 
 const NAME = "lab-cluster";
 const BUNDLE = join(process.env.IRONROOT_CACHE ?? "/var/cache/ironroot", "bundle", "out", DEFAULT_KUBERNETES_VERSION);
 const theLab = lab();
 const labSpec = theLab.spec;
-const controlPlanes = labSpec?.hosts.filter((h) => h.roles.includes("control-plane")) ?? [];
-const workers = labSpec?.hosts.filter((h) => !h.roles.includes("control-plane")) ?? [];
-const shapeSkip = labSpec && (controlPlanes.length !== 3 || workers.length < 1)
-  ? `the lab has ${controlPlanes.length} control plane(s) and ${workers.length} worker(s); this test wants 3 and at least 1: run \`sudo scripts/lab up 4\``
-  : undefined;
+const { controlPlanes, workers, skip: shapeSkip } = clusterShape(labSpec);
 const bundleSkip = existsSync(join(BUNDLE, "bundle.json")) ? undefined : `no offline bundle in ${BUNDLE}: run \`scripts/bundle/build\` (compiles Kubernetes ${DEFAULT_KUBERNETES_VERSION} from source, several minutes cold)`;
 const { stack, skip: engineSkip } = shapeSkip || bundleSkip || !labSpec
   ? { stack: undefined, skip: undefined }
@@ -97,7 +93,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     }
     // Leave the lab hosts as other tests expect them: no cluster, no bundle.
     await Promise.all((spec?.hosts ?? []).map((h) => ssh(h.name)?.run(
-      `kubeadm reset -f >/dev/null 2>&1; systemctl disable --now kubelet >/dev/null 2>&1; rm -rf /var/lib/ironroot/bundle /etc/ironroot/cluster /etc/cni/net.d/*; pkill -f 'TCP-LISTEN:10250' || true`,
+      RESET_CLUSTER_HOST,
       { timeoutSeconds: 180 },
     ).catch(() => undefined)));
     await closeAll();

@@ -18,7 +18,7 @@ import { session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
 import type { HostSession } from "../../components/ssh/types";
 import { engineStack } from "../support/engine";
-import { lab } from "../support/lab";
+import { clusterShape, lab, RESET_CLUSTER_HOST } from "../support/lab";
 
 const NAME = "lab-upgrade";
 // The default release, from the newest patch of the minor before it.
@@ -27,11 +27,7 @@ const FROM = previousMinorRelease(TO)!;
 const bundleOf = (v: string) => join(process.env.IRONROOT_CACHE ?? "/var/cache/ironroot", "bundle", "out", v);
 const theLab = lab();
 const labSpec = theLab.spec;
-const controlPlanes = labSpec?.hosts.filter((h) => h.roles.includes("control-plane")) ?? [];
-const workers = labSpec?.hosts.filter((h) => !h.roles.includes("control-plane")) ?? [];
-const shapeSkip = labSpec && (controlPlanes.length !== 3 || workers.length < 1)
-  ? `the lab has ${controlPlanes.length} control plane(s) and ${workers.length} worker(s); this test wants 3 and at least 1: run \`sudo scripts/lab up 4\``
-  : undefined;
+const { controlPlanes, workers, skip: shapeSkip } = clusterShape(labSpec);
 const missing = [FROM, TO].filter((v) => !existsSync(join(bundleOf(v), "bundle.json")));
 const bundleSkip = missing.length
   ? `no offline bundle for ${missing.join(" and ")} in ${bundleOf("")}: run ${missing.map((v) => `\`scripts/bundle/build --kubernetes ${v}\``).join(" and ")} (compiles Kubernetes from source, several minutes each cold)`
@@ -87,7 +83,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
   });
   after(async () => {
     await Promise.all((spec?.hosts ?? []).map((h) => ssh(h.name)?.run(
-      `rm -f ${BROKEN_KUBELET}; kubeadm reset -f >/dev/null 2>&1; systemctl disable --now kubelet >/dev/null 2>&1; rm -rf /var/lib/ironroot/bundle /etc/ironroot/cluster /etc/cni/net.d/*; pkill -f 'TCP-LISTEN:10250' || true`,
+      `rm -f ${BROKEN_KUBELET}; ${RESET_CLUSTER_HOST}`,
       { timeoutSeconds: 180 },
     ).catch(() => undefined)));
     await closeAll();

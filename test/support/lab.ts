@@ -28,3 +28,17 @@ export function lab(): Lab {
   const stack = basename(file).replace(/^Pulumi\.(.*)\.yaml$/, "$1");
   return { spec: loadStackFile(dirname(file), stack) };
 }
+
+/** The lab's hosts by role, and why a 3 control plane + worker cluster test cannot run on it (undefined when it can). */
+export function clusterShape(spec: StackSpec | undefined): { controlPlanes: StackSpec["hosts"]; workers: StackSpec["hosts"]; skip?: string } {
+  const controlPlanes = spec?.hosts.filter((h) => h.roles.includes("control-plane")) ?? [];
+  const workers = spec?.hosts.filter((h) => !h.roles.includes("control-plane")) ?? [];
+  const skip = spec && (controlPlanes.length !== 3 || workers.length < 1)
+    ? `the lab has ${controlPlanes.length} control plane(s) and ${workers.length} worker(s); this test wants 3 and at least 1: run \`sudo scripts/lab up 4\``
+    : undefined;
+  return { controlPlanes, workers, ...(skip ? { skip } : {}) };
+}
+
+/** Leaves a lab host as the other tests expect it: no cluster, no bundle, nothing on the kubelet's port. */
+export const RESET_CLUSTER_HOST =
+  "kubeadm reset -f >/dev/null 2>&1; systemctl disable --now kubelet >/dev/null 2>&1; rm -rf /var/lib/ironroot/bundle /etc/ironroot/cluster /etc/cni/net.d/*; pkill -f 'TCP-LISTEN:10250' || true";
