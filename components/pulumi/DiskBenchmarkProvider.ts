@@ -23,7 +23,7 @@ export interface DiskBenchmarkInputs {
 /** Settings whose change means the old result no longer answers the question. */
 export const RERUN_KEYS = [
   "address", "hostKey", "etcdDataDir", "isControlPlane", "warnP99Ms", "failP99Ms", "runs", "allowSlowDisk",
-  "minFreeMb", "randomIops", "randomRuntimeSeconds", "trigger",
+  "minFreeMb", "randomIops", "randomRuntimeSeconds", "trigger", "kubernetesVersion",
 ] as const;
 
 export type RerunSettings = Record<(typeof RERUN_KEYS)[number], string | number | boolean>;
@@ -47,7 +47,10 @@ export const diskBenchmarkProvider: ProviderFactory = (credentials) => {
   return {
     async diff(_id: string, olds: DiskBenchmarkOutputs, news: DiskBenchmarkInputs): Promise<pulumi.dynamic.DiffResult> {
       const now = rerunSettings(news);
-      const changed = RERUN_KEYS.filter((k) => JSON.stringify(olds.settings?.[k]) !== JSON.stringify(now[k]));
+      // A result recorded before the version was part of the settings stands
+      // until the version changes: no fio run just for a newer ironroot.
+      const changed = RERUN_KEYS.filter((k) => !(k === "kubernetesVersion" && olds.settings?.[k] === undefined))
+        .filter((k) => JSON.stringify(olds.settings?.[k]) !== JSON.stringify(now[k]));
       // An update, never a replace: there is nothing on the host to recreate.
       return { changes: changed.length > 0, replaces: [], stables: [], deleteBeforeReplace: false };
     },
@@ -77,6 +80,7 @@ export function rerunSettings(inputs: DiskBenchmarkInputs): RerunSettings {
     randomIops: p.randomIops,
     randomRuntimeSeconds: p.randomRuntimeSeconds,
     trigger: p.trigger,
+    kubernetesVersion: p.kubernetesVersion ?? "",
   };
 }
 

@@ -19,12 +19,13 @@ test("one DiskBenchmark per node, each with its own run resource as a child, all
   });
   await settle();
   assert.deepEqual(byType("ironroot:host:DiskBenchmark").map((r) => r.name), plan.nodes.map((n) => `${n.name}-disk-benchmark`));
+  // Independent resources register in no particular order.
   const runs = byType(RUN_TYPE);
-  assert.deepEqual(runs.map((r) => r.name), plan.nodes.map((n) => `${n.name}-disk-benchmark-run`));
+  assert.deepEqual(runs.map((r) => r.name).sort(), plan.nodes.map((n) => `${n.name}-disk-benchmark-run`).sort());
   assert.equal(made.length, 5);
 
-  for (const [i, r] of runs.entries()) {
-    const node = plan.nodes[i];
+  for (const r of runs) {
+    const node = plan.nodes.find((n) => r.name === `${n.name}-disk-benchmark-run`)!;
     const inputs = r.inputs as Record<string, any>;
     // What decides a re-run is an input, so a change of it shows in preview.
     assert.equal(inputs.plan.warnP99Ms, 10);
@@ -33,6 +34,8 @@ test("one DiskBenchmark per node, each with its own run resource as a child, all
     assert.equal(inputs.plan.trigger, "");
     assert.equal(inputs.plan.etcdDataDir, "/var/lib/etcd");
     assert.equal(inputs.plan.isControlPlane, node.isControlPlane);
+    // An upgrade measures control planes again; workers only warn, so theirs stands.
+    assert.equal(inputs.plan.kubernetesVersion, node.isControlPlane ? spec.cluster.kubernetesVersion : undefined, node.name);
     assert.equal(inputs.plan.script, node.diskBenchmark.script);
     assert.equal(inputs.connection.address, node.address);
     assert.equal(inputs.connection.hostKey, spec.hosts.find((h) => h.name === node.name)!.hostKey);

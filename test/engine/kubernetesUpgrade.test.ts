@@ -126,6 +126,9 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     for (const h of spec!.hosts) {
       assert.match(out, new RegExp(`~ pulumi-nodejs:dynamic/ironroot:KubernetesUpgrade: \\(update\\)[\\s\\S]*?\\[urn=[^\\]]*::${h.name}-k8s-upgrade\\][\\s\\S]*?~ version\\s*: "${FROM.replace(/\./g, "\\.")}" => "${TO.replace(/\./g, "\\.")}"`), h.name);
     }
+    // A new version is a new question for the disk gate: control planes are measured again, workers not.
+    for (const cp of controlPlanes) assert.match(out, new RegExp(`DiskBenchmarkRun: \\(update\\)\\s*\\n\\s*\\[id=[^\\]]*\\]\\s*\\n\\s*\\[urn=[^\\]]*::${cp.name}-disk-run\\]`), cp.name);
+    assert.doesNotMatch(out, new RegExp(`::${worker}-disk-run\\]`), "the worker's disk is not measured again");
     assert.doesNotMatch(out, /KubernetesNode: \(update\)|: \((delete|replace|create-replacement|delete-replaced)\)/, "no membership changes, nothing deleted or replaced");
   });
 

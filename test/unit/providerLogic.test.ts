@@ -58,6 +58,7 @@ test("DiskBenchmark: a plain up never re-runs fio; what was measured or how it i
     ["runs", { ...inputs, plan: { ...inputs.plan, runs: 5 } }],
     ["trigger", { ...inputs, plan: { ...inputs.plan, trigger: "again" } }],
     ["allowSlowDisk", { ...inputs, plan: { ...inputs.plan, allowSlowDisk: true } }],
+    ["kubernetesVersion (an upgrade)", { ...inputs, plan: { ...inputs.plan, kubernetesVersion: "1.36.3" } }],
   ];
   for (const [what, news] of changed) {
     const d = await p.diff!("id", olds, news);
@@ -65,6 +66,10 @@ test("DiskBenchmark: a plain up never re-runs fio; what was measured or how it i
     assert.deepEqual(d.replaces, []);
   }
   assert.ok(RERUN_KEYS.length >= changed.length);
+  // A result recorded before the version was a setting stands until the version changes.
+  const { kubernetesVersion: _none, ...before } = rerunSettings(inputs);
+  const recorded = { settings: before as typeof olds.settings, result: {} as never };
+  assert.equal((await p.diff!("id", recorded, { ...inputs, plan: { ...inputs.plan, kubernetesVersion: "1.36.3" } })).changes, false, "no fio run just for a newer ironroot");
 });
 
 test("SealingKey: create makes a 4096-bit key and a certificate that belong together, named by fingerprint", async () => {

@@ -23,6 +23,12 @@ export interface DiskBenchmarkPlan {
   randomIops: boolean;
   randomRuntimeSeconds: number;
   trigger: string;
+  /**
+   * Control planes of a stack with Kubernetes: the release this result
+   * answers for. A new one (an upgrade) measures again before any node
+   * moves, so etcd is upgraded only on disks that still pass the gate.
+   */
+  kubernetesVersion?: string;
   /** The bash script that runs on the node (see diskBenchmarkScript). */
   script: string;
 }
@@ -89,6 +95,7 @@ export function diskBenchmarkPlan(spec: StackSpec, n: InventoryNode): DiskBenchm
     randomIops: cfg.randomIops,
     randomRuntimeSeconds: cfg.randomRuntimeSeconds,
     trigger: cfg.trigger,
+    ...(n.isControlPlane && spec.layers !== "hosts" ? { kubernetesVersion: spec.cluster.kubernetesVersion } : {}),
   };
   return { ...base, script: diskBenchmarkScript(base) };
 }
