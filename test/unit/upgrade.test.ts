@@ -105,11 +105,11 @@ test("readiness: each problem is named, with what to do", () => {
     version: "1.36.3",
   });
   assert.deepEqual(problems, [
-    "node cp-1 is not Ready (Ready=False): fix it, or mark it remove, before upgrading",
+    "node cp-1 is not Ready (Ready=False): fix it first, or take it out of the cluster first (mark it remove and run up with the old version pinned)",
     "node cp-2 runs kubelet 1.37.0, newer than 1.36.3: kubeadm cannot downgrade",
     "node w-1 runs kubelet 1.34.2, more than one minor behind 1.36.3: upgrade it one minor at a time first",
     "etcd member https://10.0.0.2:2379 is unhealthy: context deadline exceeded",
-    "etcd has 2 member(s) answering where the cluster has 3 control planes: bring the missing member back, or mark its host remove, before upgrading",
+    "etcd has 2 member(s) answering where the cluster has 3 control planes: bring the missing member back first, or take its host out of the cluster first (mark it remove and run up with the old version pinned)",
   ]);
   assert.deepEqual(upgradeReadiness({ nodesJson: nodes(), etcdHealthJson: "Error: context deadline exceeded\n", etcdMembers: 1, version: "1.36.3" }), [
     "etcd did not say whether it is healthy: Error: context deadline exceeded",

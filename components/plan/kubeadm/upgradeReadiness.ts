@@ -36,7 +36,7 @@ export function upgradeReadiness(o: { nodesJson: string; etcdHealthJson: string;
   const problems: string[] = [];
   const target = minorNumber(o.version);
   for (const n of nodeStatuses(o.nodesJson)) {
-    if (n.ready !== "True") problems.push(`node ${n.name} is not Ready (Ready=${n.ready}): fix it, or mark it remove, before upgrading`);
+    if (n.ready !== "True") problems.push(`node ${n.name} is not Ready (Ready=${n.ready}): fix it first, or take it out of the cluster first (mark it remove and run up with the old version pinned)`);
     if (!/^\d+\.\d+\.\d+/.test(n.kubelet)) continue;
     const minor = minorNumber(n.kubelet.replace(/[-+].*$/, ""));
     if (minor > target) problems.push(`node ${n.name} runs kubelet ${n.kubelet}, newer than ${o.version}: kubeadm cannot downgrade`);
@@ -51,7 +51,7 @@ export function upgradeReadiness(o: { nodesJson: string; etcdHealthJson: string;
   }
   for (const m of health) if (!m.health) problems.push(`etcd member ${m.endpoint ?? "?"} is unhealthy${m.error ? `: ${m.error}` : ""}`);
   if (health.length < o.etcdMembers) {
-    problems.push(`etcd has ${health.length} member(s) answering where the cluster has ${o.etcdMembers} control planes: bring the missing member back, or mark its host remove, before upgrading`);
+    problems.push(`etcd has ${health.length} member(s) answering where the cluster has ${o.etcdMembers} control planes: bring the missing member back first, or take its host out of the cluster first (mark it remove and run up with the old version pinned)`);
   }
   return problems;
 }
