@@ -2,12 +2,11 @@
 // come from the plan (components/plan/kubeadm/upgrade.ts). Every step can
 // run again: a re-run after a failure looks at where the node stands
 // (member? kubelet version? cordoned by us?) and goes on from there.
-import { KUBELET_KUBECONFIG } from "../plan/facts";
 import type { UpgradeChecks, UpgradeNodePlan } from "../plan/kubeadm/upgrade";
-import { nodeStatuses, upgradeReadiness } from "../plan/kubeadm/upgradeReadiness";
+import { nodeStatus, upgradeReadiness } from "../plan/kubeadm/upgradeReadiness";
 import { KUBEADM_ETCD_TLS } from "../plan/etcdSnapshot";
 import { shellQuote } from "../plan/shell";
-import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
+import { HostError, lastLines, type HostSession } from "../ssh/types";
 import { cordonAndDrain, kubectl, kubectlRetrying } from "./drain";
 
 /**
@@ -19,7 +18,7 @@ export const UPGRADE_CORDON_ANNOTATION = "ironroot.dev/cordoned-for-upgrade";
 
 export interface UpgradeNodeOptions {
   plan: UpgradeNodePlan;
-  /** The node itself. */
+  /** The node itself, a cluster member (`isMember`). */
   node: HostSession;
   /** A control plane whose API answers, with admin.conf: kubectl runs there. The first control plane is its own. */
   controlPlane: HostSession;
@@ -31,7 +30,6 @@ export interface UpgradeNodeOptions {
 }
 
 export type UpgradeOutcome =
-  | { kind: "not-member" }
   | { kind: "already"; version: string }
   | { kind: "upgraded"; from: string; snapshot?: string };
 
@@ -39,10 +37,9 @@ function where(s: HostSession): string {
   return `${s.target.address}:${s.target.port}`;
 }
 
-async function step(s: HostSession, what: string, script: string, log: (l: string) => void, timeoutSeconds = 900): Promise<string> {
-  const r = await s.run(script, { timeoutSeconds, onLine: (l) => log(`${s.target.name}: ${l}`) });
-  if (r.code !== 0) throw new HostError(s.target.name, where(s), what, failedWith(r));
-  return r.stdout;
+/** A plan script on `s`, its output lines in the log; a failure names the host and `what`. */
+function step(s: HostSession, what: string, script: string, log: (l: string) => void, timeoutSeconds = 900): Promise<string> {
+  return s.check(what, script, { timeoutSeconds, onLine: (l) => log(`${s.target.name}: ${l}`) });
 }
 
 interface NodeView {
@@ -54,8 +51,8 @@ interface NodeView {
 
 async function nodeView(cp: HostSession, name: string): Promise<NodeView> {
   const out = await kubectlRetrying(cp, `reading node ${name} from the API`, `get node ${shellQuote(name)} -o json`);
-  const n = JSON.parse(out) as { spec?: { unschedulable?: boolean }; metadata?: { annotations?: Record<string, string> } };
-  const [status] = nodeStatuses(JSON.stringify({ items: [JSON.parse(out)] }));
+  const n = JSON.parse(out) as Parameters<typeof nodeStatus>[0] & { spec?: { unschedulable?: boolean }; metadata?: { annotations?: Record<string, string> } };
+  const status = nodeStatus(n);
   return {
     kubelet: status.kubelet,
     ready: status.ready,
@@ -84,14 +81,13 @@ async function checkCluster(cp: HostSession, version: string, checks: UpgradeChe
 }
 
 /**
- * Brings one node to the plan's version: nothing when it is no member yet
- * (its install step puts the new version on), nothing but a left-over
- * uncordon when its kubelet already runs it.
+ * Brings one member to the plan's version (a node that is no member yet
+ * is left to its install step): nothing but a left-over uncordon when its
+ * kubelet already runs it.
  */
 export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome> {
   const { plan: p, node, controlPlane: cp, log } = o;
   const name = p.node;
-  if ((await node.run(`test -f ${KUBELET_KUBECONFIG}`)).code !== 0) return { kind: "not-member" };
   const before = await nodeView(cp, name);
   if (before.kubelet === p.version) {
     if (before.ours) await release(cp, name, log);

@@ -15,8 +15,8 @@
 // the join and go to the joining node on stdin: they are never an input,
 // an output or a log line.
 import * as pulumi from "@pulumi/pulumi";
-import { KUBELET_KUBECONFIG } from "../plan/facts";
-import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
+import { isMember } from "../host/membership";
+import { HostError, failedWith, lastLines } from "../ssh/types";
 import { type HostAddress } from "../plan/targets";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, reachChanges, sameInput, type ProviderFactory } from "./hostResource";
@@ -52,11 +52,6 @@ const DEFINING_INPUTS = ["node", "isControlPlane", "init", "join", "credentials"
 
 export function nodeChanges(olds: KubernetesNodeState, news: KubernetesNodeState): string[] {
   return [...DEFINING_INPUTS.filter((k) => !sameInput(olds[k], news[k])), ...reachChanges(olds.target, news.target)];
-}
-
-/** Whether the node's kubelet has joined a cluster (kubeadm wrote its kubeconfig). */
-async function isMember(s: HostSession): Promise<boolean> {
-  return (await s.run(`test -f ${KUBELET_KUBECONFIG}`)).code === 0;
 }
 
 export const kubernetesNodeProvider: ProviderFactory = (credentials, removing) => {

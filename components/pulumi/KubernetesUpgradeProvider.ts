@@ -13,6 +13,7 @@ import type { UpgradeChecks, UpgradeNodePlan } from "../plan/kubeadm/upgrade";
 import type { HostAddress } from "../plan/targets";
 import { HostError } from "../ssh/types";
 import { upgradeNode } from "../host/kubernetesUpgrade";
+import { isMember } from "../host/membership";
 import { answeringControlPlane } from "./controlPlanes";
 import { connect, HostResource, isKnown, reachChanges, type ProviderFactory } from "./hostResource";
 
@@ -45,10 +46,9 @@ export const kubernetesUpgradeProvider: ProviderFactory = (credentials) => {
     const tried: string[] = [];
     const log = (l: string) => pulumi.log.info(l);
     // Only a member needs a control plane; a fresh node is left to its install.
+    if (!(await isMember(node))) return { ...st, outcome: "not-member" };
     const found = await answeringControlPlane(st.controlPlanes, credentials, tried);
     if (!found) {
-      const member = (await node.run("test -f /etc/kubernetes/kubelet.conf")).code === 0;
-      if (!member) return { ...st, outcome: "not-member" };
       throw new HostError(st.node, `${st.target.address}:${st.target.port}`, `upgrading to ${st.version}`, `no control plane's API answers (${tried.join("; ")}): the upgrade needs a running cluster`);
     }
     const outcome = await upgradeNode({

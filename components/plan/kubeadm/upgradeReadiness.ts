@@ -3,11 +3,9 @@
 // tested without a cluster; the host operation only fetches the answers.
 import { minorNumber } from "./versions";
 
-interface NodeList {
-  items?: {
-    metadata?: { name?: string };
-    status?: { conditions?: { type?: string; status?: string }[]; nodeInfo?: { kubeletVersion?: string } };
-  }[];
+interface NodeItem {
+  metadata?: { name?: string };
+  status?: { conditions?: { type?: string; status?: string }[]; nodeInfo?: { kubeletVersion?: string } };
 }
 
 interface EtcdHealth {
@@ -16,14 +14,18 @@ interface EtcdHealth {
   error?: string;
 }
 
-/** The node's Ready status and kubelet version from `kubectl get nodes -o json`. */
-export function nodeStatuses(nodesJson: string): { name: string; ready: string; kubelet: string }[] {
-  const list = JSON.parse(nodesJson) as NodeList;
-  return (list.items ?? []).map((n) => ({
+/** One Node object's Ready status and kubelet version (without the "v"). */
+export function nodeStatus(n: NodeItem): { name: string; ready: string; kubelet: string } {
+  return {
     name: n.metadata?.name ?? "?",
     ready: n.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "Unknown",
     kubelet: (n.status?.nodeInfo?.kubeletVersion ?? "").replace(/^v/, ""),
-  }));
+  };
+}
+
+/** Every node's, from `kubectl get nodes -o json`. */
+export function nodeStatuses(nodesJson: string): ReturnType<typeof nodeStatus>[] {
+  return ((JSON.parse(nodesJson) as { items?: NodeItem[] }).items ?? []).map(nodeStatus);
 }
 
 /**
