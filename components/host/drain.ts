@@ -2,13 +2,12 @@
 // every rollout does it: cordon, then drain through the Eviction API, so
 // PodDisruptionBudgets hold. No --force: a pod without a controller would
 // be lost for good, so drain refuses it and the rollout stops there.
+import { ADMIN_CONF } from "../plan/kubeadm/kubeVip";
 import { shellQuote } from "../plan/shell";
 import { HostError, failedWith, lastLines, type HostSession } from "../ssh/types";
 
-export const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
-
 export function kubectl(args: string): string {
-  return `kubectl --kubeconfig=${ADMIN_KUBECONFIG} ${args}`;
+  return `kubectl --kubeconfig=${ADMIN_CONF} ${args}`;
 }
 
 /**

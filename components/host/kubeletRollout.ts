@@ -7,7 +7,8 @@ import type { KubeletFields } from "../plan/kubelet/fields";
 import { cpuMillis, memoryBytes } from "../plan/kubelet/quantity";
 import { shellQuote } from "../plan/shell";
 import { HostError, lastLines, type HostSession } from "../ssh/types";
-import { ADMIN_KUBECONFIG, cordonAndDrain, kubectl } from "./drain";
+import { ADMIN_CONF } from "../plan/kubeadm/kubeVip";
+import { cordonAndDrain, kubectl } from "./drain";
 
 /** Exit status of the read command when the file does not exist. */
 const ABSENT = 3;
@@ -60,7 +61,7 @@ export async function kubeletState(node: HostSession, nodeName: string, controlP
   const active = await node.run("systemctl is-active --quiet kubelet.service");
   if (active.code !== 0) return { kind: "fresh" };
   if (!controlPlane) return { kind: "unregistered" };
-  const hasAdmin = await controlPlane.run(`test -e ${ADMIN_KUBECONFIG}`);
+  const hasAdmin = await controlPlane.run(`test -e ${ADMIN_CONF}`);
   if (hasAdmin.code !== 0) return { kind: "unregistered" };
   const r = await controlPlane.run(kubectl(`get node ${shellQuote(nodeName)} -o jsonpath={.spec.unschedulable}`));
   if (r.code !== 0) {

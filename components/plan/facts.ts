@@ -3,6 +3,7 @@
 // addresses, ports). Anything it cannot find is printed empty, never
 // guessed, so the parser and preflight can say "unknown".
 import { shellQuote } from "./shell";
+import { ADMIN_CONF } from "./kubeadm/kubeVip";
 
 export interface DiskFact {
   name: string;
@@ -64,9 +65,6 @@ export const WATCHED_PORTS = [6443, 2379, 2380, 10250] as const;
 
 /** Where later install steps record which cluster owns this host (see docs/hosts.md). */
 export const CLUSTER_MARKER = "/etc/ironroot/cluster";
-
-/** kubeadm writes it on control planes: cluster-admin credentials. */
-const ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf";
 
 /** kubeadm writes it when a node joins or starts a cluster: the mark of a member. */
 export const KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf";
@@ -130,8 +128,8 @@ for k in /usr/local/bin/kubeadm /usr/bin/kubeadm; do
 done
 # The Nodes the cluster has, asked of a control plane: removing a node
 # from the config without saying so is refused against this list.
-if [ -r ${ADMIN_KUBECONFIG} ] && command -v kubectl >/dev/null 2>&1; then
-  if nodes=$(timeout 10 kubectl --kubeconfig ${ADMIN_KUBECONFIG} --request-timeout=5s get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\\n"}{end}' 2>/dev/null); then
+if [ -r ${ADMIN_CONF} ] && command -v kubectl >/dev/null 2>&1; then
+  if nodes=$(timeout 10 kubectl --kubeconfig ${ADMIN_CONF} --request-timeout=5s get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\\n"}{end}' 2>/dev/null); then
     f nodes.listed yes
     printf '%s\\n' "$nodes" | while read -r n; do [ -n "$n" ] && f node "$n"; done
   fi
