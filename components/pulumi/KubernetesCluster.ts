@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { membershipOrder, type KubeadmClusterPlan, type KubeadmNodePlan } from "../plan/kubeadm";
+import { clusterUpgrade, membershipOrder, type KubeadmClusterPlan, type KubeadmNodePlan } from "../plan/kubeadm";
 import type { HostAddress } from "../plan/targets";
 import { ClusterReady } from "./ClusterReadyProvider";
 import { HostPrep } from "./HostPrepProvider";
 import { KubernetesNode, type KubernetesNodeState } from "./KubernetesNodeProvider";
 import { KubernetesUpgrade } from "./KubernetesUpgradeProvider";
-import { planUpgrade, rolloutSummary } from "../plan/kubeadm/upgrade";
+import { rolloutSummary } from "../plan/kubeadm/upgrade";
 import { NodeRemoval } from "./NodeRemovalProvider";
 
 export interface KubernetesClusterArgs {
@@ -68,7 +68,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     };
     const gates = (n: string) => args.gates?.[n] ?? [];
     const controlPlanes = plan.nodes.filter((n) => n.isControlPlane).map((n) => reach(n.name));
-    const upgrade = planUpgrade(membershipOrder(plan.nodes, args.initializer).map((s) => s.node), plan.upgrade);
+    const upgrade = clusterUpgrade(plan, args.initializer);
     const summary = rolloutSummary(upgrade, args.installed ?? {});
     if (summary) pulumi.log.info(summary);
     let previousUpgrade: pulumi.Resource[] = Object.values(args.gates ?? {}).flat();

@@ -4,8 +4,7 @@
 // (`<secret:bootstrapToken>`, `<secret:certificateKey>`): the plan never
 // holds them.
 import type { KubeadmClusterPlan } from "../plan/kubeadm";
-import { membershipOrder, stepScripts } from "../plan/kubeadm";
-import { planUpgrade } from "../plan/kubeadm/upgrade";
+import { clusterUpgrade, stepScripts } from "../plan/kubeadm";
 
 export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
   const files = new Map<string, string>();
@@ -25,7 +24,7 @@ export function renderKubeadm(plan: KubeadmClusterPlan): Map<string, string> {
   // What a change of cluster.kubernetesVersion runs on a running cluster,
   // for the first control plane in config order (on the hosts, the one that
   // started the cluster goes first).
-  const upgrade = planUpgrade(membershipOrder(plan.nodes, plan.firstControlPlane).map((s) => s.node), plan.upgrade);
+  const upgrade = clusterUpgrade(plan, plan.firstControlPlane);
   upgrade.nodes.forEach((u, i) => {
     const dir = `nodes/${u.node}/upgrade`;
     files.set(`${dir}/1-kubeadm.sh`, u.kubeadm);

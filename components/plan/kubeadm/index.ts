@@ -20,7 +20,7 @@ import {
 } from "./scripts";
 import { configDirProblem } from "../kubelet/dropIn";
 import { calicoManifestUrl } from "./versions";
-import type { UpgradeOptions } from "./upgrade";
+import { planUpgrade, type UpgradeClusterPlan, type UpgradeOptions } from "./upgrade";
 import { kubeadmSnapshotOptions } from "../etcdSnapshot";
 
 /**
@@ -189,6 +189,11 @@ export function membershipOrder(nodes: KubeadmNodePlan[], initializer: string): 
     ...others.map((n, i) => ({ node: n, after: [i === 0 ? first.name : others[i - 1].name], afterEveryGate: false })),
     ...nodes.filter((n) => !n.isControlPlane).map((n) => ({ node: n, after: cps.map((c) => c.name), afterEveryGate: false })),
   ];
+}
+
+/** The upgrade of the plan's nodes, in the order they joined, `first` (a control plane) running `kubeadm upgrade apply`. */
+export function clusterUpgrade(plan: KubeadmClusterPlan, first: string): UpgradeClusterPlan {
+  return planUpgrade(membershipOrder(plan.nodes, first).map((s) => s.node), plan.upgrade);
 }
 
 /** A node's steps as standalone scripts, in order (what render writes). */
