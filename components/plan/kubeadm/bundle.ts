@@ -102,10 +102,13 @@ export function verifyBundleShell(m: BundleManifest): string {
   ].join("\n");
 }
 
-/** The packages step in air-gapped mode: check, install the .debs, binaries, import images. */
-export function offlinePackagesStep(m: BundleManifest, guard: string, marker: string): HostStep {
+/**
+ * The packages step in air-gapped mode: check, install the .debs, binaries,
+ * import images. `images: false` leaves the images out, for an upgrade
+ * that imported them on every node before its first node moved.
+ */
+export function offlinePackagesStep(m: BundleManifest, guard: string, marker: string, opts: { images?: boolean } = {}): HostStep {
   const debs = m.files.filter((f) => f.kind === "deb").map((f) => `./${f.path}`);
-  const images = m.files.filter((f) => f.kind === "image");
   const units = m.files.filter((f) => f.kind === "systemd-unit");
   const apply = [guard, verifyBundleShell(m), "export DEBIAN_FRONTEND=noninteractive"];
   if (debs.length > 0) apply.push(`apt-get -o DPkg::Lock::Timeout=300 install -y --allow-downgrades ${debs.map(q).join(" ")}`);
@@ -122,9 +125,7 @@ export function offlinePackagesStep(m: BundleManifest, guard: string, marker: st
     if (units.some((u) => u.path.endsWith("/containerd.service"))) apply.push("systemctl restart containerd");
     if (units.some((u) => u.path.endsWith("/kubelet.service"))) apply.push("systemctl enable kubelet >/dev/null 2>&1");
   }
-  // containerd's CRI plugin reads images from the k8s.io namespace; imported
-  // anywhere else, kubelet would still try to pull them.
-  for (const img of images) apply.push(`ctr -n k8s.io images import ${q(img.path)} >/dev/null`);
+  if (opts.images !== false) apply.push(...imageImports(m.files));
   apply.push(`printf '%s\\n' ${q(bundleDigest(m))} >${q(marker)}`);
   return {
     id: "kubeadm/packages-offline",
@@ -132,6 +133,14 @@ export function offlinePackagesStep(m: BundleManifest, guard: string, marker: st
     probe: `[ "$(cat ${q(marker)} 2>/dev/null)" = ${q(bundleDigest(m))} ]`,
     apply: apply.join("\n"),
   };
+}
+
+/**
+ * One import per image file. containerd's CRI plugin reads images from the
+ * k8s.io namespace; imported anywhere else, kubelet would still pull them.
+ */
+export function imageImports(files: BundleFile[]): string[] {
+  return files.filter((f) => f.kind === "image").map((f) => `ctr -n k8s.io images import ${q(f.path)} >/dev/null`);
 }
 
 /** A stable fingerprint of the manifest (not cryptographic: the files are checked one by one). */

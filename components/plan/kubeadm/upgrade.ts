@@ -7,7 +7,7 @@
 // Ready at the new version, uncordon. Pure: the host operations that run
 // these scripts are in components/host/kubernetesUpgrade.ts.
 import type { BundleManifest } from "./bundle";
-import { INSTALL_DIRS, offlinePackagesStep, remoteBundleDir, verifyBundleShell } from "./bundle";
+import { imageImports, INSTALL_DIRS, offlinePackagesStep, remoteBundleDir, verifyBundleShell } from "./bundle";
 import { onlinePackagesStep } from "./packages";
 import { script } from "./scripts";
 import { shellQuote as q } from "../shell";
@@ -95,7 +95,9 @@ function upgradeNode(node: string, isControlPlane: boolean, first: boolean, o: U
     kubeadm: script(`${node}: kubeadm ${v} for the upgrade`, o.bundle ? offlineKubeadm(o.bundle) : [onlinePackagesStep(node, v, { packages: ["kubeadm"], guard: false }).apply]),
     upgrade: script(`${node}: ${first ? "kubeadm upgrade apply" : "kubeadm upgrade node"} to ${v}`, upgrade),
     kubelet: script(`${node}: kubelet and kubectl ${v}, kubelet restarted`, [
-      ...(o.bundle ? [offlinePackagesStep(o.bundle, "", `${remoteBundleDir(v)}/.installed`).apply] : [onlinePackagesStep(node, v, { guard: false }).apply]),
+      // The images went in on every node before the first control plane's
+      // `kubeadm upgrade apply` (`images`): not imported a second time.
+      ...(o.bundle ? [offlinePackagesStep(o.bundle, "", `${remoteBundleDir(v)}/.installed`, { images: false }).apply] : [onlinePackagesStep(node, v, { guard: false }).apply]),
       "systemctl daemon-reload",
       "systemctl restart kubelet",
     ]),
@@ -118,7 +120,7 @@ function offlineKubeadm(m: BundleManifest): string[] {
 }
 
 function offlineImages(m: BundleManifest): string[] {
-  return [verifyBundleShell(m), ...m.files.filter((f) => f.kind === "image").map((f) => `ctr -n k8s.io images import ${q(f.path)} >/dev/null`)];
+  return [verifyBundleShell(m), ...imageImports(m.files)];
 }
 
 /** One node's line of the rollout that preview prints: `3. lab-3 (worker): 1.35.4 -> 1.36.3`. */
