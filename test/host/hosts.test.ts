@@ -1,7 +1,8 @@
 // Host tier: the SSH transport, facts, preflight and prep steps against real lab
 // hosts (sshd, systemd, apt). Uses the first three hosts of the lab stack.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { buildPlan } from "../../components/plan";
 import { fingerprint, parsePinnedKey } from "../../components/ssh/hostKey";
@@ -196,4 +197,13 @@ test("every lab host runs in a cgroup of its own in every hierarchy (scripts/lab
       assert.ok(path.endsWith(own) || path.includes(`${own}/`), `${h.name}: ${line} is outside ${own}`);
     }
   }
+});
+
+test("this machine leaves every lab host 128 inotify instances of its own, as its own kernel would (scripts/lab up raises the shared limit)", opts, () => {
+  const root = process.env.IRONROOT_LAB_STATE ?? "/var/lib/ironroot-lab";
+  const hosts = readdirSync(root).filter((d) => existsSync(join(root, d, "hosts"))).flatMap((d) => readdirSync(join(root, d, "hosts")));
+  const machine = Number(readFileSync(join(root, "inotify_instances.orig"), "utf8"));
+  const limit = Number(readFileSync("/proc/sys/fs/inotify/max_user_instances", "utf8"));
+  assert.ok(hosts.length >= nodes.length, `lab hosts found under ${root}: ${hosts.join(", ")}`);
+  assert.ok(limit >= machine + 128 * hosts.length, `fs.inotify.max_user_instances is ${limit}: want at least ${machine} + 128 x ${hosts.length} lab hosts`);
 });
