@@ -101,7 +101,8 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
     snapshot = /^saved (\S+)$/m.exec(out)?.[1];
     log(`${name}: etcd snapshot before the upgrade: ${snapshot ?? "(path not reported)"}`);
     if (p.images) {
-      // kube-proxy and CoreDNS roll out everywhere as soon as apply runs.
+      // Each control plane's upgrade needs them, and the last one's rolls
+      // kube-proxy and CoreDNS out everywhere at once, workers included.
       log(`${name}: the ${p.version} images go into containerd on every node first`);
       const all = [node, ...o.cluster.others];
       await Promise.all(all.map((s) => step(s, `importing the Kubernetes ${p.version} images`, p.images!, () => {}, 900)));

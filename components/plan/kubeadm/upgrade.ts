@@ -28,8 +28,10 @@ export interface UpgradeNodePlan {
   kubelet: string;
   /**
    * Air-gapped only: the new version's images into containerd. The first
-   * control plane runs it on every node before `kubeadm upgrade apply`:
-   * that command rolls kube-proxy and CoreDNS out on every node at once.
+   * control plane runs it on every node before `kubeadm upgrade apply`: each
+   * control plane's static pods need them at its own upgrade, and the kubeadm
+   * upgrade of the last control plane rolls kube-proxy and CoreDNS out on
+   * every node at once (kubeadm skips the addons until then).
    */
   images?: string;
 }
