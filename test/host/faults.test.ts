@@ -245,7 +245,7 @@ test("power lost while dpkg configures a package: apt refuses until repaired; ho
  * `ready` holds on the host, sends SIGINT; resolves with its output, exit
  * code and how long it took to end.
  */
-async function interrupt(mode: "step" | "fio", i: number, said: RegExp, ready: string): Promise<{ out: string; code: number | null; endedMs: number }> {
+async function interrupt(mode: "step" | "fio" | "slow-fio", i: number, said: RegExp, ready: string): Promise<{ out: string; code: number | null; endedMs: number }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "../support/interruptible.ts"), mode, String(i), WORK], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d));
@@ -297,6 +297,31 @@ test("Ctrl-C mid-fio: the benchmark's own clean-up removes its files and fio sto
     host = await sessionOf(i).run(check);
   }
   assert.equal(host.stdout, "", "fio or the benchmark's files outlived the interrupt by 10 s");
+});
+
+test("Ctrl-C mid-fio, with a fio slow to stop (its I/O in flight on a busy disk): the files go at once, and the host's timeout kills fio 5 s later", opts, async () => {
+  const i = 1;
+  const dir = nodes[i].etcdDataDir;
+  // Ignores SIGTERM as a fio stuck in fdatasync does; only SIGKILL ends it.
+  const fio = "#!/bin/bash\ntrap '' TERM INT HUP\nwhile :; do sleep 1; done\n";
+  await sessionOf(i).check("preparing", `rm -rf ${WORK} ${dir}/.ironroot-disk-benchmark.*; mkdir -p ${WORK}/bin`);
+  await sessionOf(i).putFile(`${WORK}/bin/fio`, fio, 0o755);
+  try {
+    const r = await interrupt("slow-fio", i, /etcd profile: warm-up run/, `pgrep -x fio >/dev/null && ls -d ${dir}/.ironroot-disk-benchmark.* >/dev/null 2>&1`);
+    assert.equal(r.code, 130, r.out);
+    assert.match(r.out, new RegExp(`^${nodes[i].name}: interrupted by SIGINT: disk benchmark of ${dir}: stopped on the host$`, "m"), r.out);
+    const gone = async (what: string, check: string): Promise<void> => {
+      for (let t = 0; t < 20; t++) {
+        if ((await sessionOf(i).run(check)).stdout === "") return;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+      assert.fail(`${what} outlived the interrupt by 10 s: ${(await sessionOf(i).run(check)).stdout}`);
+    };
+    await gone("the benchmark's files", `ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`);
+    await gone("fio", "pgrep -x fio; true");
+  } finally {
+    await sessionOf(i).run(`pkill -KILL -x fio; rm -rf ${WORK}`);
+  }
 });
 
 test("sshd refusing connections for a moment: retried, each failed attempt and its cause in the debug log", opts, async () => {

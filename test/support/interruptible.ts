@@ -1,6 +1,8 @@
 // A client that the fault tests interrupt: it runs one long thing on a lab
 // host and prints its progress, until the test sends it SIGINT.
-//   node --import tsx test/support/interruptible.ts step|fio <host index> <work dir>
+//   node --import tsx test/support/interruptible.ts step|fio|slow-fio <host index> <work dir>
+// slow-fio runs the benchmark with <work dir>/bin first in PATH, for a fio
+// the test puts there.
 import { buildPlan } from "../../components/plan";
 import { diskBenchmarkScript } from "../../components/plan/diskBenchmark/script";
 import { session } from "../../components/ssh/session";
@@ -27,7 +29,8 @@ async function main(): Promise<void> {
   } else {
     // Many runs, so fio is still running when the signal comes.
     const plan = { ...node.diskBenchmark, runs: 20 };
-    await runDiskBenchmark(s, { ...plan, script: diskBenchmarkScript(plan) }, { onProgress: say });
+    const script = diskBenchmarkScript(plan);
+    await runDiskBenchmark(s, { ...plan, script: mode === "slow-fio" ? `export PATH=${work}/bin:$PATH\n${script}` : script }, { onProgress: say });
   }
   say("finished without being interrupted");
   process.exit(0);

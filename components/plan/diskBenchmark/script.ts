@@ -148,11 +148,16 @@ work=""
 fio_pid=""
 cleanup() {
   trap - EXIT INT TERM HUP
+  # The files go before fio is waited for: fio stops only after the I/O it
+  # has in flight, which on a busy disk can outlast the 5 s that \`timeout\`
+  # gives a stopped command before it SIGKILLs the lot (wrapCommand).
+  if [ -n "$fio_pid" ]; then kill "$fio_pid" 2>/dev/null || true; fi
+  if [ -n "$work" ]; then rm -rf -- "$work" 2>/dev/null || true; fi
   if [ -n "$fio_pid" ]; then
-    kill "$fio_pid" 2>/dev/null || true
     wait "$fio_pid" 2>/dev/null || true
+    # What fio wrote while it stopped.
+    if [ -n "$work" ]; then rm -rf -- "$work"; fi
   fi
-  if [ -n "$work" ]; then rm -rf -- "$work"; fi
   # Only directories this script made, and only while empty.
   if [ -n "$created" ]; then
     d="$data_dir"
