@@ -57,23 +57,35 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     Object.fromEntries((await admin("get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{\"\\n\"}{end}'"))
       .trim().split("\n").map((l) => l.split("=")));
 
-  /** Polls the Deployment's available replicas every 2 s through any control plane that answers, until stopped. */
+  /**
+   * Polls the Deployment's available replicas every 2 s through any control
+   * plane that answers, until stopped. Below 2, it also notes where the pods
+   * are and which nodes are Ready, so a failure says what took them away.
+   */
   const pollAvailability = () => {
     const seen: number[] = [];
+    const notes: string[] = [];
+    const started = Date.now();
     let stop = false;
+    const kubectl = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
     const done = (async () => {
       while (!stop) {
         for (const cp of controlPlanes) {
-          const r = await ssh(cp.name).run("kubectl --kubeconfig /etc/kubernetes/admin.conf get deploy pdb-probe -o jsonpath='{.status.availableReplicas}'", { timeoutSeconds: 20 }).catch(() => undefined);
+          const r = await ssh(cp.name).run(`${kubectl} get deploy pdb-probe -o jsonpath='{.status.availableReplicas}'`, { timeoutSeconds: 20 }).catch(() => undefined);
           if (r?.code === 0) {
-            seen.push(Number(r.stdout.trim() || "0"));
+            const available = Number(r.stdout.trim() || "0");
+            seen.push(available);
+            if (available < 2 && notes.length < 20) {
+              const why = await ssh(cp.name).run(`${kubectl} get pods -l app=pdb-probe -o wide --no-headers; ${kubectl} get nodes --no-headers`, { timeoutSeconds: 20 }).catch((e: Error) => ({ stdout: e.message }));
+              notes.push(`${Math.round((Date.now() - started) / 1000)} s, ${available} available (through ${cp.name}):\n${why.stdout.trim()}`);
+            }
             break;
           }
         }
         await new Promise((res) => setTimeout(res, 2000));
       }
     })();
-    return { seen, stop: async () => { stop = true; await done; } };
+    return { seen, notes, stop: async () => { stop = true; await done; } };
   };
 
   before(async () => {
@@ -145,7 +157,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     const versions = await kubeletVersions();
     for (const cp of controlPlanes) assert.equal(versions[cp.name], `v${TO}`, `${cp.name} upgraded before the worker`);
     assert.ok(poll.seen.length > 20, `polled ${poll.seen.length} times`);
-    assert.ok(poll.seen.every((n) => n >= 1), `available replicas at every poll: ${poll.seen.join(",")}`);
+    assert.ok(poll.seen.every((n) => n >= 1), `available replicas at every poll: ${poll.seen.join(",")}\n\n${poll.notes.join("\n\n")}\n\n${out.slice(-6000)}`);
   });
 
   test("fixed, the next up finishes the worker: every node at the new version and uncordoned, etcd healthy, the budget held", { timeout: 1_200_000 }, async () => {
@@ -165,7 +177,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     const health = JSON.parse(await admin(`-n kube-system exec etcd-${controlPlanes[0].name} -- etcdctl ${tls} endpoint health --cluster -w json`)) as { health: boolean }[];
     assert.equal(health.length, 3);
     assert.ok(health.every((m) => m.health), JSON.stringify(health));
-    assert.ok(poll.seen.every((n) => n >= 1), `available replicas at every poll: ${poll.seen.join(",")}`);
+    assert.ok(poll.seen.every((n) => n >= 1), `available replicas at every poll: ${poll.seen.join(",")}\n\n${poll.notes.join("\n\n")}\n\n${(r.stdout + r.stderr).slice(-6000)}`);
   });
 
   test("a second preview and up change nothing", { timeout: 600_000 }, async () => {
