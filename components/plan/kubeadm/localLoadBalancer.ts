@@ -6,7 +6,12 @@
 //   endpoint), so it cannot be a static pod or need a container image;
 // - it checks each API server's /readyz (readable without credentials) and
 //   stops sending to one that is down or still starting, where a TCP-only
-//   check would route to an API server whose etcd is not ready;
+//   check would route to an API server whose etcd is not ready; and it
+//   closes the connections already open to one marked down. Without that,
+//   a kubelet's one long-lived connection stays on an API server whose etcd
+//   restarts (a control plane's kubeadm upgrade) until that API server
+//   itself goes: in the lab the worker then missed its heartbeats, went
+//   NotReady and had its pods counted unavailable;
 // - it comes from the Debian archive, signed and patched with the OS.
 // This is the pattern Talos calls KubePrism and kubespray localhost load
 // balancing: no VIP and no shared layer 2 needed.
@@ -40,7 +45,7 @@ export function haproxyConfig(controlPlanes: InventoryNode[], localPort: number,
     "    option httpchk",
     "    http-check send meth GET uri /readyz",
     "    http-check expect status 200",
-    "    default-server check check-ssl verify none inter 2s fall 3 rise 2",
+    "    default-server check check-ssl verify none inter 2s fall 3 rise 2 on-marked-down shutdown-sessions",
     ...controlPlanes.map((n) => `    server ${n.name} ${n.address}:${apiServerPort}`),
     "",
   ].join("\n");

@@ -28,7 +28,7 @@ probe() {
     '    option httpchk' \
     '    http-check send meth GET uri /readyz' \
     '    http-check expect status 200' \
-    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2 on-marked-down shutdown-sessions' \
     '    server cp-1 192.0.2.10:6443') &&
     systemctl is-enabled --quiet haproxy &&
     systemctl is-active --quiet haproxy
@@ -66,7 +66,7 @@ apply() {
     '    option httpchk' \
     '    http-check send meth GET uri /readyz' \
     '    http-check expect status 200' \
-    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2 on-marked-down shutdown-sessions' \
     '    server cp-1 192.0.2.10:6443' >"$tmp"
   chmod 0644 "$tmp"
   if [ -e '/etc/haproxy/haproxy.cfg.ironroot-new' ] && [ ! -f '/etc/haproxy/haproxy.cfg.ironroot-new' ] && [ ! -L '/etc/haproxy/haproxy.cfg.ironroot-new' ]; then

@@ -28,7 +28,7 @@ probe() {
     '    option httpchk' \
     '    http-check send meth GET uri /readyz' \
     '    http-check expect status 200' \
-    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2 on-marked-down shutdown-sessions' \
     '    server cp-1 203.0.113.11:6443' \
     '    server cp-2 203.0.113.12:6443' \
     '    server cp-3 203.0.113.13:6443') &&
@@ -68,7 +68,7 @@ apply() {
     '    option httpchk' \
     '    http-check send meth GET uri /readyz' \
     '    http-check expect status 200' \
-    '    default-server check check-ssl verify none inter 2s fall 3 rise 2' \
+    '    default-server check check-ssl verify none inter 2s fall 3 rise 2 on-marked-down shutdown-sessions' \
     '    server cp-1 203.0.113.11:6443' \
     '    server cp-2 203.0.113.12:6443' \
     '    server cp-3 203.0.113.13:6443' >"$tmp"
