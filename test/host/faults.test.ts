@@ -268,6 +268,16 @@ async function interrupt(mode: "step" | "fio" | "slow-fio", i: number, said: Reg
   return { out, code, endedMs: Date.now() - sent };
 }
 
+/** Runs `check` on host i every 0.5 s until it prints nothing; after 10 s, fails with what it still prints. */
+async function goneWithin10s(i: number, what: string, check: string): Promise<void> {
+  let host = await sessionOf(i).run(check);
+  for (let t = 0; t < 20 && host.stdout !== ""; t++) {
+    await new Promise((done) => setTimeout(done, 500));
+    host = await sessionOf(i).run(check);
+  }
+  assert.equal(host.stdout, "", `${what} outlived the interrupt by 10 s`);
+}
+
 test("Ctrl-C mid-step: the client says per host what it interrupted, the command stops on the host and its clean-up runs; the step is left to apply afresh", opts, async () => {
   const i = 0;
   await sessionOf(i).check("preparing", `rm -rf ${WORK}`);
@@ -290,13 +300,7 @@ test("Ctrl-C mid-fio: the benchmark's own clean-up removes its files and fio sto
   assert.match(r.out, new RegExp(`^${nodes[i].name}: interrupted by SIGINT: disk benchmark of ${dir}: stopped on the host$`, "m"), r.out);
   // The benchmark's trap removes its files, then says so; the client has
   // ended by then, so the words may not reach it, but the host shows it ran.
-  const check = `pgrep -x fio; ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`;
-  let host = await sessionOf(i).run(check);
-  for (let t = 0; t < 20 && host.stdout !== ""; t++) {
-    await new Promise((done) => setTimeout(done, 500));
-    host = await sessionOf(i).run(check);
-  }
-  assert.equal(host.stdout, "", "fio or the benchmark's files outlived the interrupt by 10 s");
+  await goneWithin10s(i, "fio or the benchmark's files", `pgrep -x fio; ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`);
 });
 
 test("Ctrl-C mid-fio, with a fio slow to stop (its I/O in flight on a busy disk): the files go at once, and the host's timeout kills fio 5 s later", opts, async () => {
@@ -310,15 +314,8 @@ test("Ctrl-C mid-fio, with a fio slow to stop (its I/O in flight on a busy disk)
     const r = await interrupt("slow-fio", i, /etcd profile: warm-up run/, `pgrep -x fio >/dev/null && ls -d ${dir}/.ironroot-disk-benchmark.* >/dev/null 2>&1`);
     assert.equal(r.code, 130, r.out);
     assert.match(r.out, new RegExp(`^${nodes[i].name}: interrupted by SIGINT: disk benchmark of ${dir}: stopped on the host$`, "m"), r.out);
-    const gone = async (what: string, check: string): Promise<void> => {
-      for (let t = 0; t < 20; t++) {
-        if ((await sessionOf(i).run(check)).stdout === "") return;
-        await new Promise((done) => setTimeout(done, 500));
-      }
-      assert.fail(`${what} outlived the interrupt by 10 s: ${(await sessionOf(i).run(check)).stdout}`);
-    };
-    await gone("the benchmark's files", `ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`);
-    await gone("fio", "pgrep -x fio; true");
+    await goneWithin10s(i, "the benchmark's files", `ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`);
+    await goneWithin10s(i, "fio", "pgrep -x fio; true");
   } finally {
     await sessionOf(i).run(`pkill -KILL -x fio; rm -rf ${WORK}`);
   }
