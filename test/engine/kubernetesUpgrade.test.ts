@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES, previousMinorRelease } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
+import { kubectl } from "../../components/host/drain";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
@@ -49,7 +50,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
   const ssh = (host: string) => sessions.get(host)!;
   const worker = workers[0]?.name;
   const admin = async (args: string, host = controlPlanes[0].name) => {
-    const r = await ssh(host).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`, { timeoutSeconds: 180 });
+    const r = await ssh(host).run(kubectl(args), { timeoutSeconds: 180 });
     assert.equal(r.code, 0, `kubectl ${args} on ${host}: ${r.stderr}`);
     return r.stdout;
   };
@@ -67,16 +68,15 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     const notes: string[] = [];
     const started = Date.now();
     let stop = false;
-    const kubectl = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
     const done = (async () => {
       while (!stop) {
         for (const cp of controlPlanes) {
-          const r = await ssh(cp.name).run(`${kubectl} get deploy pdb-probe -o jsonpath='{.status.availableReplicas}'`, { timeoutSeconds: 20 }).catch(() => undefined);
+          const r = await ssh(cp.name).run(kubectl("get deploy pdb-probe -o jsonpath='{.status.availableReplicas}'"), { timeoutSeconds: 20 }).catch(() => undefined);
           if (r?.code === 0) {
             const available = Number(r.stdout.trim() || "0");
             seen.push(available);
             if (available < 2 && notes.length < 20) {
-              const why = await ssh(cp.name).run(`${kubectl} get pods -l app=pdb-probe -o wide --no-headers; ${kubectl} get nodes --no-headers`, { timeoutSeconds: 20 }).catch((e: Error) => ({ stdout: e.message }));
+              const why = await ssh(cp.name).run(`${kubectl("get pods -l app=pdb-probe -o wide --no-headers")}; ${kubectl("get nodes --no-headers")}`, { timeoutSeconds: 20 }).catch((e: Error) => ({ stdout: e.message }));
               notes.push(`${Math.round((Date.now() - started) / 1000)} s, ${available} available (through ${cp.name}):\n${why.stdout.trim()}`);
             }
             break;
@@ -120,7 +120,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
       `      containers: [{name: pause, image: "${image}", imagePullPolicy: Never}]`,
       "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: pdb-probe}\nspec: {minAvailable: 1, selector: {matchLabels: {app: pdb-probe}}}",
     ].join("\n");
-    const r = await ssh(controlPlanes[0].name).run("kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f - && kubectl --kubeconfig /etc/kubernetes/admin.conf rollout status deploy/pdb-probe --timeout=180s", { stdin: manifest, timeoutSeconds: 240 });
+    const r = await ssh(controlPlanes[0].name).run(`${kubectl("apply -f -")} && ${kubectl("rollout status deploy/pdb-probe --timeout=180s")}`, { stdin: manifest, timeoutSeconds: 240 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
