@@ -321,6 +321,38 @@ test("Ctrl-C mid-fio, with a fio slow to stop (its I/O in flight on a busy disk)
   }
 });
 
+test("a second SIGTERM during the benchmark's clean-up (timeout signals the script, then its process group) does not cut it short", opts, async () => {
+  const i = 1;
+  const dir = nodes[i].etcdDataDir;
+  // Stops 2 s after SIGTERM, and first makes its directory and file again,
+  // as a real fio does when it is stopped while it sets up its job.
+  const fio = [
+    "#!/bin/bash",
+    'for a; do case $a in --directory=*) d=${a#--directory=} ;; esac; done',
+    `trap 'sleep 2; mkdir -p "$d"; : >"$d/mytest.0.0"; exit 143' TERM`,
+    "while :; do sleep 0.1; done",
+    "",
+  ].join("\n");
+  const s = sessionOf(i);
+  await s.check("preparing", `rm -rf ${WORK} ${dir}/.ironroot-disk-benchmark.*; mkdir -p ${WORK}/bin`);
+  await s.putFile(`${WORK}/bin/fio`, fio, 0o755);
+  await s.putFile(`${WORK}/benchmark.sh`, nodes[i].diskBenchmark.script, 0o755);
+  try {
+    const r = await s.check("running the benchmark and signalling it twice", [
+      `PATH=${WORK}/bin:$PATH bash ${WORK}/benchmark.sh >/dev/null 2>${WORK}/stderr & b=$!`,
+      "until pgrep -x fio >/dev/null; do sleep 0.1; done",
+      "kill -TERM $b; sleep 1; kill -TERM $b",
+      'wait $b && echo "exit 0" || echo "exit $?"',
+      `cat ${WORK}/stderr`,
+    ].join("\n"));
+    assert.match(r, /^exit 143$/m, r);
+    assert.match(r, /^disk-benchmark: interrupted: the benchmark files are removed$/m, r);
+    await goneWithin10s(i, "the benchmark's files", `ls -d ${dir}/.ironroot-disk-benchmark.* 2>/dev/null; true`);
+  } finally {
+    await s.run(`pkill -KILL -x fio; rm -rf ${WORK} ${dir}/.ironroot-disk-benchmark.*`);
+  }
+});
+
 test("sshd refusing connections for a moment: retried, each failed attempt and its cause in the debug log", opts, async () => {
   const i = 2;
   // Debian's ssh.service keeps running sessions when it stops; only new connections are refused.

@@ -32,7 +32,11 @@ created=""
 work=""
 fio_pid=""
 cleanup() {
-  trap - EXIT INT TERM HUP
+  # Signals are ignored, not reset: `timeout` sends SIGTERM to this script
+  # and again to its process group, and the second one must not end the
+  # clean-up that the first one started.
+  trap - EXIT
+  trap '' INT TERM HUP
   # The files go before fio is waited for: fio stops only after the I/O it
   # has in flight, which on a busy disk can outlast the 5 s that `timeout`
   # gives a stopped command before it SIGKILLs the lot (wrapCommand).
@@ -40,7 +44,8 @@ cleanup() {
   if [ -n "$work" ]; then rm -rf -- "$work" 2>/dev/null || true; fi
   if [ -n "$fio_pid" ]; then
     wait "$fio_pid" 2>/dev/null || true
-    # What fio wrote while it stopped.
+    # What fio wrote while it stopped: it makes its directory itself as it
+    # sets up its job, so one stopped at that moment makes it again.
     if [ -n "$work" ]; then rm -rf -- "$work"; fi
   fi
   # Only directories this script made, and only while empty.
