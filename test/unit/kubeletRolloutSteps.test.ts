@@ -11,44 +11,7 @@ import { renderKubeletDropIn } from "../../components/plan/kubelet/dropIn";
 import { GI } from "../../components/plan/kubelet/quantity";
 import { sizeNode } from "../../components/plan/kubelet/sizing";
 import { applyKubeletDropIn, configzDifferences } from "../../components/host/kubeletRollout";
-import type { HostSession, RunResult } from "../../components/ssh/types";
-import type { SshTarget } from "../../components/plan/targets";
-import { HostError } from "../../components/ssh/types";
-
-type Answer = (cmd: string) => Partial<RunResult> | undefined;
-
-/** A session that logs every command and answers from a list of [pattern, result]. */
-function scripted(name: string, log: string[], answers: [RegExp, Answer | Partial<RunResult>][]): HostSession {
-  const target = { name, address: "192.0.2.1", port: 22, user: "root" } as SshTarget;
-  const files = new Map<string, string>();
-  const s: HostSession = {
-    target,
-    async run(command) {
-      log.push(`${name}: ${command}`);
-      for (const [re, a] of answers) {
-        if (re.test(command)) {
-          const r = typeof a === "function" ? a(command) : a;
-          if (r) return { code: 0, stdout: "", stderr: "", ...r };
-        }
-      }
-      return { code: 0, stdout: "", stderr: "" };
-    },
-    async check(what, command) {
-      const r = await s.run(command);
-      if (r.code !== 0) throw new HostError(name, "192.0.2.1:22", what, r.stderr);
-      return r.stdout;
-    },
-    async putFile(path, content) {
-      log.push(`${name}: putFile ${path}`);
-      files.set(path, String(content));
-      return {};
-    },
-    async upload() {
-      throw new Error("not used");
-    },
-  };
-  return s;
-}
+import { scripted } from "../support/scriptedSession";
 
 const PATH = "/etc/kubernetes/kubelet.conf.d/50-ironroot-reservations.conf";
 const fields = sizeNode({ node: "w1", group: "default", kubelet: kubelet.parse({}), size: { cpus: 4, memoryBytes: 16 * GI } }).fields!;
