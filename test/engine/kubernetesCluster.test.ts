@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEFAULT_KUBERNETES_VERSION, previousMinorRelease } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
+import { kubectl as asAdmin } from "../../components/host/drain";
+import { KUBEADM_ETCD_TLS } from "../../components/plan/etcdSnapshot";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
@@ -57,6 +59,14 @@ async function retrying(attempt: () => Promise<{ code: number; stdout: string; s
   }
 }
 
+/** kubectl arguments that run etcdctl `command` in the etcd pod `pod`, with kubeadm's etcd certificates. */
+const etcdctl = (pod: string, command: string) => {
+  const { cacert, cert, key } = KUBEADM_ETCD_TLS;
+  return `-n kube-system exec ${pod} -- etcdctl --cacert=${cacert} --cert=${cert} --key=${key} ${command}`;
+};
+/** etcd's own health check of every member. */
+const etcdHealth = (pod: string) => asAdmin(etcdctl(pod, "endpoint health --cluster"));
+
 describe("a Kubernetes cluster on the lab through the engine (3 control planes + worker, air-gapped, built from source)", { skip }, () => {
   const spec = skip ? undefined : loadStackFile(join(stack!.checkout, "stacks"), NAME);
   const sessions = new Map<string, HostSession>();
@@ -64,15 +74,15 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
   const kubectl = (host: string, args: string, timeoutSeconds = 120) =>
     ssh(host).run(`kubectl --kubeconfig /etc/kubernetes/${host === workers[0]?.name ? "kubelet.conf" : "admin.conf"} ${args}`, { timeoutSeconds });
   const admin = async (args: string, host = controlPlanes[0].name) => {
-    const r = await ssh(host).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`, { timeoutSeconds: 180 });
+    const r = await ssh(host).run(asAdmin(args), { timeoutSeconds: 180 });
     assert.equal(r.code, 0, `kubectl ${args} on ${host}: ${r.stderr}`);
     return r.stdout;
   };
   /** Waits for `condition` on a pod; when it does not come, the failure carries the pod's description and events. */
   const waitFor = async (pod: string, condition: string) => {
-    const r = await ssh(controlPlanes[0].name).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf wait --for=${condition} pod/${pod} --timeout=120s`, { timeoutSeconds: 180 });
+    const r = await ssh(controlPlanes[0].name).run(asAdmin(`wait --for=${condition} pod/${pod} --timeout=120s`), { timeoutSeconds: 180 });
     if (r.code === 0) return;
-    const why = await ssh(controlPlanes[0].name).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf describe pod ${pod}; kubectl --kubeconfig /etc/kubernetes/admin.conf get pods -A -o wide`, { timeoutSeconds: 60 });
+    const why = await ssh(controlPlanes[0].name).run(`${asAdmin(`describe pod ${pod}`)}; ${asAdmin("get pods -A -o wide")}`, { timeoutSeconds: 60 });
     assert.fail(`pod ${pod} not ${condition} within 120 s: ${r.stderr}\n${why.stdout}${why.stderr}`);
   };
   let firstUp = "";
@@ -129,7 +139,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
 
   test("etcd has 3 started members, one per control plane", async () => {
     const pod = `etcd-${controlPlanes[0].name}`;
-    const out = await admin(`-n kube-system exec ${pod} -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key member list -w json`);
+    const out = await admin(etcdctl(pod, "member list -w json"));
     const members = (JSON.parse(out) as { members: { name: string; clientURLs?: string[] }[] }).members;
     assert.deepEqual(members.map((m) => m.name).sort(), controlPlanes.map((h) => h.name).sort());
     assert.ok(members.every((m) => (m.clientURLs ?? []).length > 0), "every member started");
@@ -149,7 +159,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
       `{"apiVersion":"v1","kind":"Service","metadata":{"name":"net-probe","namespace":"default"},"spec":{"selector":{"app":"net-probe"},"ports":[{"port":2379}]}}`,
     ];
     for (const m of manifest) {
-      const r = await ssh(controlPlanes[0].name).run("kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f -", { stdin: m });
+      const r = await ssh(controlPlanes[0].name).run(asAdmin("apply -f -"), { stdin: m });
       assert.equal(r.code, 0, r.stderr);
     }
     await waitFor("net-probe-server", "condition=Ready");
@@ -209,7 +219,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
         assert.equal(list.stdout.trim(), what);
       }
       for (const h of controlPlanes.filter((x) => x.name !== down)) {
-        const w = await retrying(() => ssh(h.name).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:6444 --request-timeout=5s create configmap ha-write-${h.name} --from-literal=at=${Date.now()}`, { timeoutSeconds: 60 }));
+        const w = await retrying(() => ssh(h.name).run(asAdmin(`--server https://127.0.0.1:6444 --request-timeout=5s create configmap ha-write-${h.name} --from-literal=at=${Date.now()}`), { timeoutSeconds: 60 }));
         assert.equal(w.code, 0, `write through ${h.name}: ${w.stderr}`);
       }
     } finally {
@@ -217,8 +227,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     }
     const pod = `etcd-${controlPlanes[0].name}`;
     const health = await ssh(controlPlanes[0].name).run(
-      "for i in $(seq 60); do kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system exec " + pod +
-        " -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key endpoint health --cluster && exit 0; sleep 2; done; exit 1",
+      `for i in $(seq 60); do ${etcdHealth(pod)} && exit 0; sleep 2; done; exit 1`,
       { timeoutSeconds: 180 },
     );
     assert.equal(health.code, 0, health.stdout + health.stderr);
@@ -260,7 +269,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     return { name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles, ...extra };
   };
   const etcdMembers = async () => {
-    const out = await admin(`-n kube-system exec etcd-${controlPlanes[0].name} -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key member list`);
+    const out = await admin(etcdctl(`etcd-${controlPlanes[0].name}`, "member list"));
     return out.trim().split("\n").map((l) => l.split(", ")).map((f) => ({ status: f[1], name: f[2], peer: f[3] }));
   };
   const nodeNames = async () => (await admin("get nodes -o jsonpath={.items[*].metadata.name}")).trim().split(/\s+/).sort();
@@ -308,7 +317,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     await upOk("control-plane removal");
     const members = await etcdMembers();
     assert.deepEqual(members.map((m) => `${m.name} ${m.status}`).sort(), [`${cp1} started`, `${cp2} started`]);
-    const health = await ssh(cp1).run(`kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system exec etcd-${cp1} -- etcdctl --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key endpoint health --cluster`, { timeoutSeconds: 60 });
+    const health = await ssh(cp1).run(etcdHealth(`etcd-${cp1}`), { timeoutSeconds: 60 });
     assert.equal((health.stdout.match(/is healthy/g) ?? []).length, 2, health.stdout + health.stderr);
     assert.deepEqual(await nodeNames(), [cp1, cp2].sort());
     await admin("get --raw /readyz", cp2);
