@@ -109,31 +109,24 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
     }
   }
 
-  // Drained before its kubeadm upgrade, not after as kubeadm's guide has
-  // it: a control plane's kubelet reaches only its own API server (kubeadm's
-  // local mode), which stops answering while its static pods and etcd are
-  // replaced. The node goes NotReady then, and its pods would drop out of
-  // their Services without an eviction their disruption budget could refuse.
+  log(`${name}: kubeadm ${p.version}`);
+  await step(node, `installing kubeadm ${p.version}`, p.kubeadm, log);
+  await step(node, p.first ? `kubeadm upgrade apply v${p.version}` : "kubeadm upgrade node", p.upgrade, log, 1200);
+
   // Annotated before the cordon: a failure between the two leaves a mark
   // a re-run can read, never a cordon nobody owns.
   const view = await nodeView(cp, name);
   const mine = view.ours || !view.unschedulable;
   if (mine && !view.ours) await kubectlRetrying(cp, `marking node ${name} for the upgrade`, `annotate --overwrite node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}=${shellQuote(p.version)}`);
-  await cordonAndDrain(cp, { nodeName: name, wasCordoned: !mine, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: `upgrading it to ${p.version}`, log });
+  await cordonAndDrain(cp, { nodeName: name, wasCordoned: !mine, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: `upgrading its kubelet to ${p.version}`, log });
 
   const leftCordoned = `; node ${name} is left cordoned: fix it and run \`pulumi up\` again (the upgrade goes on from here)`;
-  const onCordoned = async (what: string, script: string, timeoutSeconds?: number): Promise<void> => {
-    try {
-      await step(node, what, script, log, timeoutSeconds);
-    } catch (e) {
-      if (e instanceof HostError) throw new HostError(e.host, e.endpoint, e.what, e.cause_ + leftCordoned);
-      throw e;
-    }
-  };
-  log(`${name}: kubeadm ${p.version}`);
-  await onCordoned(`installing kubeadm ${p.version}`, p.kubeadm);
-  await onCordoned(p.first ? `kubeadm upgrade apply v${p.version}` : "kubeadm upgrade node", p.upgrade, 1200);
-  await onCordoned(`installing kubelet and kubectl ${p.version} and restarting the kubelet`, p.kubelet);
+  try {
+    await step(node, `installing kubelet and kubectl ${p.version} and restarting the kubelet`, p.kubelet, log);
+  } catch (e) {
+    if (e instanceof HostError) throw new HostError(e.host, e.endpoint, e.what, e.cause_ + leftCordoned);
+    throw e;
+  }
   await waitForVersion(cp, name, p.version, o.readyTimeoutSeconds, leftCordoned);
   if (mine) await release(cp, name, log);
   else log(`${name}: was cordoned before the upgrade: left cordoned`);

@@ -90,9 +90,9 @@ test("the first control plane runs kubeadm upgrade apply, the cluster checks and
 test("preview prints every node in rollout order with its from and to version", () => {
   assert.deepEqual(logged, [[
     "Kubernetes upgrade to 1.36.3, one node at a time, in this order (a failure stops it there):",
-    "  1. cp-2 (first control plane): 1.35.4 -> 1.36.3 (drain, kubeadm upgrade apply, kubelet, uncordon)",
-    "  2. cp-1 (control plane): 1.35.4 -> 1.36.3 (drain, kubeadm upgrade node, kubelet, uncordon)",
+    "  1. cp-2 (first control plane): 1.35.4 -> 1.36.3 (kubeadm upgrade apply, drain, kubelet, uncordon)",
+    "  2. cp-1 (control plane): 1.35.4 -> 1.36.3 (kubeadm upgrade node, drain, kubelet, uncordon)",
     "  3. cp-3 (control plane): 1.36.3: already there",
-    "  4. worker-1 (worker): 1.35.4 -> 1.36.3 (drain, kubeadm upgrade node, kubelet, uncordon)",
+    "  4. worker-1 (worker): 1.35.4 -> 1.36.3 (kubeadm upgrade node, drain, kubelet, uncordon)",
   ].join("\n")]);
 });

@@ -2,12 +2,10 @@
 // when cluster.kubernetesVersion moves one patch or one minor up. The order
 // is kubeadm's (kubernetes.io, "Upgrading kubeadm clusters"): the first
 // control plane runs `kubeadm upgrade apply`, the other control planes
-// `kubeadm upgrade node` one at a time, then the workers. Each node: drain
-// (first, where kubeadm's guide drains after its upgrade: see
-// components/host/kubernetesUpgrade.ts), kubeadm, its kubeadm upgrade,
-// kubelet and kubectl, restart, Ready at the new version, uncordon. Pure:
-// the host operations that run these scripts are in
-// components/host/kubernetesUpgrade.ts.
+// `kubeadm upgrade node` one at a time, then the workers. Each node: kubeadm
+// first, its kubeadm upgrade, then drain, kubelet and kubectl, restart,
+// Ready at the new version, uncordon. Pure: the host operations that run
+// these scripts are in components/host/kubernetesUpgrade.ts.
 import type { BundleManifest } from "./bundle";
 import { imageImports, INSTALL_DIRS, offlinePackagesStep, remoteBundleDir, verifyBundleShell } from "./bundle";
 import { onlinePackagesStep } from "./packages";
@@ -153,7 +151,7 @@ export function rolloutSummary(plan: UpgradeClusterPlan, installed: Record<strin
     ...lines.map((l, i) => {
       const what = l.from === undefined ? "not installed yet: installed at the new version"
         : l.from === l.to ? `${l.to}: already there`
-        : `${l.from} -> ${l.to} (drain, ${l.role === "first control plane" ? "kubeadm upgrade apply" : "kubeadm upgrade node"}, kubelet, uncordon)`;
+        : `${l.from} -> ${l.to} (${l.role === "first control plane" ? "kubeadm upgrade apply" : "kubeadm upgrade node"}, drain, kubelet, uncordon)`;
       return `  ${i + 1}. ${l.node} (${l.role}): ${what}`;
     }),
   ].join("\n");
