@@ -41,6 +41,11 @@ const { stack, skip: engineSkip } = shapeSkip || bundleSkip || !labSpec
   });
 const skip = theLab.skip ?? shapeSkip ?? bundleSkip ?? engineSkip;
 
+/** An engine run's errors, then its last lines: the whole output is too long for a test message, and its end is the outputs diff. */
+function whyFailed(out: string): string {
+  return [...out.split("\n").filter((l) => /\berror: /.test(l)), "", out.slice(-3000)].join("\n");
+}
+
 /** A failing kubelet: the unit's start is refused, so `systemctl restart kubelet` fails at once. */
 const BROKEN_KUBELET = "/etc/systemd/system/kubelet.service.d/99-ironroot-test-broken.conf";
 
@@ -104,7 +109,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
 
   test(`pulumi up installs ${FROM} on every node`, { timeout: 1_200_000 }, async () => {
     const r = await stack!.pulumi(["up", "--yes", "--skip-preview"], { timeoutMs: 1_200_000 });
-    assert.equal(r.code, 0, (r.stdout + r.stderr).slice(-4000));
+    assert.equal(r.code, 0, whyFailed(r.stdout + r.stderr));
     const versions = await kubeletVersions();
     for (const h of spec!.hosts) assert.equal(versions[h.name], `v${FROM}`, h.name);
   });
@@ -152,7 +157,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     await poll.stop();
     const out = r.stdout + r.stderr;
     assert.notEqual(r.code, 0, out.slice(-3000));
-    assert.match(out, new RegExp(`${worker} \\([^)]*\\): installing kubelet and kubectl ${TO.replace(/\./g, "\\.")} and restarting the kubelet: .*left cordoned`));
+    assert.match(out, new RegExp(`${worker} \\([^)]*\\): installing kubelet and kubectl ${TO.replace(/\./g, "\\.")} and restarting the kubelet: .*left cordoned`), whyFailed(out));
     assert.match(out, /etcd snapshot before the upgrade: \/var\/backups\/etcd\/etcd-snapshot-\S+\.db/);
     const versions = await kubeletVersions();
     for (const cp of controlPlanes) assert.equal(versions[cp.name], `v${TO}`, `${cp.name} upgraded before the worker`);
@@ -166,7 +171,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     const poll = pollAvailability();
     const r = await stack!.pulumi(["up", "--yes", "--skip-preview"], { timeoutMs: 1_200_000 });
     await poll.stop();
-    assert.equal(r.code, 0, (r.stdout + r.stderr).slice(-4000));
+    assert.equal(r.code, 0, whyFailed(r.stdout + r.stderr));
     const versions = await kubeletVersions();
     for (const h of spec!.hosts) assert.equal(versions[h.name], `v${TO}`, h.name);
     assert.equal((await admin("get nodes -o jsonpath='{.items[*].spec.unschedulable}'")).trim(), "", "no node left cordoned");
@@ -182,8 +187,8 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
 
   test("a second preview and up change nothing", { timeout: 600_000 }, async () => {
     const p = await stack!.pulumi(["preview", "--expect-no-changes"], { timeoutMs: 600_000 });
-    assert.equal(p.code, 0, (p.stdout + p.stderr).slice(-4000));
+    assert.equal(p.code, 0, whyFailed(p.stdout + p.stderr));
     const u = await stack!.pulumi(["up", "--yes", "--expect-no-changes"], { timeoutMs: 600_000 });
-    assert.equal(u.code, 0, (u.stdout + u.stderr).slice(-4000));
+    assert.equal(u.code, 0, whyFailed(u.stdout + u.stderr));
   });
 });
