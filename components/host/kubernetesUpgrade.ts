@@ -109,6 +109,11 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
     }
   }
 
+  // Imported again just before this node's own upgrade: images nothing runs
+  // yet are what the kubelet's image garbage collection removes first, and a
+  // node upgraded minutes after the first one can have lost them by then
+  // (air-gapped, nothing can pull them back). Also what lets a re-run converge.
+  if (p.images && !o.cluster) await step(node, `importing the Kubernetes ${p.version} images`, p.images, () => {}, 900);
   log(`${name}: kubeadm ${p.version}`);
   await step(node, `installing kubeadm ${p.version}`, p.kubeadm, log);
   await step(node, p.first ? `kubeadm upgrade apply v${p.version}` : "kubeadm upgrade node", p.upgrade, log, 1200);
