@@ -4,7 +4,7 @@
 // (member? kubelet version? cordoned by us?) and goes on from there.
 import type { UpgradeChecks, UpgradeNodePlan } from "../plan/kubeadm/upgrade";
 import { nodeStatus, upgradeReadiness } from "../plan/kubeadm/upgradeReadiness";
-import { KUBEADM_ETCD_TLS } from "../plan/etcdSnapshot";
+import { etcdctlInPod } from "../plan/etcdSnapshot";
 import { shellQuote } from "../plan/shell";
 import { HostError, lastLines, type HostSession } from "../ssh/types";
 import { cordonAndDrain, kubectl, kubectlRetrying } from "./drain";
@@ -71,9 +71,8 @@ async function release(cp: HostSession, name: string, log: (l: string) => void):
 /** The cluster checks before the first node moves: nodes Ready, kubelets within skew, etcd healthy and whole. */
 async function checkCluster(cp: HostSession, version: string, checks: UpgradeChecks): Promise<void> {
   const nodesJson = await kubectlRetrying(cp, "listing the nodes before the upgrade", "get nodes -o json", 30);
-  const tls = `--cacert=${KUBEADM_ETCD_TLS.cacert} --cert=${KUBEADM_ETCD_TLS.cert} --key=${KUBEADM_ETCD_TLS.key}`;
-  // The etcd image carries etcdctl; its answer is JSON even when a member is down.
-  const etcd = await cp.run(kubectl(`-n kube-system exec etcd-${shellQuote(cp.target.name)} -- etcdctl ${tls} endpoint health --cluster -w json`), { timeoutSeconds: 90 });
+  // etcdctl's answer is JSON even when a member is down.
+  const etcd = await cp.run(kubectl(etcdctlInPod(cp.target.name, "endpoint health --cluster -w json")), { timeoutSeconds: 90 });
   const problems = upgradeReadiness({ nodesJson, etcdHealthJson: etcd.stdout || etcd.stderr, etcdMembers: checks.etcdMembers, version });
   if (problems.length > 0) {
     throw new HostError(cp.target.name, where(cp), `checking the cluster before upgrading to ${version} (nothing was changed)`, problems.join("; "));

@@ -4,7 +4,7 @@
 // control plane snapshots its own etcd member on a systemd timer.
 import { createHash } from "node:crypto";
 import type { EtcdSnapshotsConfig } from "../config/etcdSnapshots";
-import { writeFileAtomically } from "./shell";
+import { shellQuote, writeFileAtomically } from "./shell";
 import type { HostStep } from "./step";
 
 /** Where kubeadm puts etcd's certificates; the snapshot client uses them. */
@@ -26,6 +26,12 @@ export const KUBEADM_ETCD_TLS: EtcdTls = {
   cert: `${KUBEADM_ETCD_PKI}/server.crt`,
   key: `${KUBEADM_ETCD_PKI}/server.key`,
 };
+
+/** kubectl arguments that run etcdctl `command` in the static etcd pod of control plane `node` (its image carries etcdctl), with kubeadm's certificates. */
+export function etcdctlInPod(node: string, command: string): string {
+  const { cacert, cert, key } = KUBEADM_ETCD_TLS;
+  return `-n kube-system exec ${shellQuote(`etcd-${node}`)} -- etcdctl --cacert=${cacert} --cert=${cert} --key=${key} ${command}`;
+}
 
 export interface SnapshotScriptOptions {
   /** Client URL of the etcd member to snapshot. */

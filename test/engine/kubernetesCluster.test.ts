@@ -15,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 import { DEFAULT_KUBERNETES_VERSION, previousMinorRelease } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
 import { kubectl as asAdmin } from "../../components/host/drain";
-import { KUBEADM_ETCD_TLS } from "../../components/plan/etcdSnapshot";
+import { etcdctlInPod } from "../../components/plan/etcdSnapshot";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
@@ -59,13 +59,8 @@ async function retrying(attempt: () => Promise<{ code: number; stdout: string; s
   }
 }
 
-/** kubectl arguments that run etcdctl `command` in the etcd pod `pod`, with kubeadm's etcd certificates. */
-const etcdctl = (pod: string, command: string) => {
-  const { cacert, cert, key } = KUBEADM_ETCD_TLS;
-  return `-n kube-system exec ${pod} -- etcdctl --cacert=${cacert} --cert=${cert} --key=${key} ${command}`;
-};
-/** etcd's own health check of every member. */
-const etcdHealth = (pod: string) => asAdmin(etcdctl(pod, "endpoint health --cluster"));
+/** etcd's own health check of every member, through the etcd pod of control plane `node`. */
+const etcdHealth = (node: string) => asAdmin(etcdctlInPod(node, "endpoint health --cluster"));
 
 describe("a Kubernetes cluster on the lab through the engine (3 control planes + worker, air-gapped, built from source)", { skip }, () => {
   const spec = skip ? undefined : loadStackFile(join(stack!.checkout, "stacks"), NAME);
@@ -138,8 +133,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
   });
 
   test("etcd has 3 started members, one per control plane", async () => {
-    const pod = `etcd-${controlPlanes[0].name}`;
-    const out = await admin(etcdctl(pod, "member list -w json"));
+    const out = await admin(etcdctlInPod(controlPlanes[0].name, "member list -w json"));
     const members = (JSON.parse(out) as { members: { name: string; clientURLs?: string[] }[] }).members;
     assert.deepEqual(members.map((m) => m.name).sort(), controlPlanes.map((h) => h.name).sort());
     assert.ok(members.every((m) => (m.clientURLs ?? []).length > 0), "every member started");
@@ -225,9 +219,8 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     } finally {
       writeFileSync(f.file, f.thawed);
     }
-    const pod = `etcd-${controlPlanes[0].name}`;
     const health = await ssh(controlPlanes[0].name).run(
-      `for i in $(seq 60); do ${etcdHealth(pod)} && exit 0; sleep 2; done; exit 1`,
+      `for i in $(seq 60); do ${etcdHealth(controlPlanes[0].name)} && exit 0; sleep 2; done; exit 1`,
       { timeoutSeconds: 180 },
     );
     assert.equal(health.code, 0, health.stdout + health.stderr);
@@ -269,7 +262,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     return { name: h.name, address: h.address, hostKey: h.hostKey, roles: h.roles, ...extra };
   };
   const etcdMembers = async () => {
-    const out = await admin(etcdctl(`etcd-${controlPlanes[0].name}`, "member list"));
+    const out = await admin(etcdctlInPod(controlPlanes[0].name, "member list"));
     return out.trim().split("\n").map((l) => l.split(", ")).map((f) => ({ status: f[1], name: f[2], peer: f[3] }));
   };
   const nodeNames = async () => (await admin("get nodes -o jsonpath={.items[*].metadata.name}")).trim().split(/\s+/).sort();
@@ -317,7 +310,7 @@ describe("a Kubernetes cluster on the lab through the engine (3 control planes +
     await upOk("control-plane removal");
     const members = await etcdMembers();
     assert.deepEqual(members.map((m) => `${m.name} ${m.status}`).sort(), [`${cp1} started`, `${cp2} started`]);
-    const health = await ssh(cp1).run(etcdHealth(`etcd-${cp1}`), { timeoutSeconds: 60 });
+    const health = await ssh(cp1).run(etcdHealth(cp1), { timeoutSeconds: 60 });
     assert.equal((health.stdout.match(/is healthy/g) ?? []).length, 2, health.stdout + health.stderr);
     assert.deepEqual(await nodeNames(), [cp1, cp2].sort());
     await admin("get --raw /readyz", cp2);

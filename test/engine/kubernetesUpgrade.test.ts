@@ -14,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { DEFAULT_KUBERNETES_VERSION, KUBERNETES_RELEASES, previousMinorRelease } from "../../components/config/kubernetesReleases";
 import { loadStackFile } from "../../components/config/load";
 import { kubectl } from "../../components/host/drain";
+import { etcdctlInPod } from "../../components/plan/etcdSnapshot";
 import { closeAll } from "../../components/ssh/pool";
 import { session } from "../../components/ssh/session";
 import { targetFor } from "../../components/plan/targets";
@@ -178,8 +179,7 @@ describe(`a Kubernetes upgrade ${FROM} -> ${TO} on the lab through the engine, o
     for (const cp of controlPlanes) {
       assert.match(await admin(`-n kube-system get pod kube-apiserver-${cp.name} -o jsonpath='{.spec.containers[0].image}'`), new RegExp(`:v${TO.replace(/\./g, "\\.")}$`), cp.name);
     }
-    const tls = "--cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key";
-    const health = JSON.parse(await admin(`-n kube-system exec etcd-${controlPlanes[0].name} -- etcdctl ${tls} endpoint health --cluster -w json`)) as { health: boolean }[];
+    const health = JSON.parse(await admin(etcdctlInPod(controlPlanes[0].name, "endpoint health --cluster -w json"))) as { health: boolean }[];
     assert.equal(health.length, 3);
     assert.ok(health.every((m) => m.health), JSON.stringify(health));
     assert.ok(poll.seen.every((n) => n >= 1), `available replicas at every poll: ${poll.seen.join(",")}\n\n${poll.notes.join("\n\n")}\n\n${(r.stdout + r.stderr).slice(-6000)}`);
