@@ -68,11 +68,6 @@ async function release(cp: HostSession, name: string, log: (l: string) => void):
   log(`${name}: uncordoned`);
 }
 
-/** Air-gapped: a release's images into containerd on `s`, quietly (the plan's `images` script). */
-function importImages(s: HostSession, version: string, script: string): Promise<string> {
-  return step(s, `importing the Kubernetes ${version} images`, script, () => {}, 900);
-}
-
 /** The cluster checks before the first node moves: nodes Ready, kubelets within skew, etcd healthy and whole. */
 async function checkCluster(cp: HostSession, version: string, checks: UpgradeChecks): Promise<void> {
   const nodesJson = await kubectlRetrying(cp, "listing the nodes before the upgrade", "get nodes -o json", 30);
@@ -109,15 +104,10 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
       // kube-proxy and CoreDNS out everywhere at once, workers included.
       log(`${name}: the ${p.version} images go into containerd on every node first`);
       const all = [node, ...o.cluster.others];
-      await Promise.all(all.map((s) => importImages(s, p.version, p.images!)));
+      await Promise.all(all.map((s) => step(s, `importing the Kubernetes ${p.version} images`, p.images!, () => {}, 900)));
     }
   }
 
-  // Imported again just before this node's own upgrade: images nothing runs
-  // yet are what the kubelet's image garbage collection removes first, and a
-  // node upgraded minutes after the first one can have lost them by then
-  // (air-gapped, nothing can pull them back). Also what lets a re-run converge.
-  if (p.images && !o.cluster) await importImages(node, p.version, p.images);
   log(`${name}: kubeadm ${p.version}`);
   await step(node, `installing kubeadm ${p.version}`, p.kubeadm, log);
   await step(node, p.first ? `kubeadm upgrade apply v${p.version}` : "kubeadm upgrade node", p.upgrade, log, 1200);

@@ -59,7 +59,7 @@ test("an offline stack renders the install from the bundle, naming its files", (
   const packages = readFileSync(join(out, "nodes/cp-1/kubeadm", name), "utf8");
   assert.match(packages, /installed from the offline bundle/);
   assert.match(packages, /\.\/debs\/kubeadm_1\.36\.3-1\.1_amd64\.deb/);
-  assert.match(packages, /images import 'images\/pause_3\.10\.tar'/);
+  assert.match(packages, /images import --label io\.cri-containerd\.pinned=pinned 'images\/pause_3\.10\.tar'/);
   assert.doesNotMatch(packages, /pkgs\.k8s\.io/, "an air-gapped node must not reach for the package repository");
   assert.match(readFileSync(join(out, "cluster/kubeadm/cni.sh"), "utf8"), /\/var\/lib\/ironroot\/bundle\/1\.36\.3\/manifests\/calico\.yaml/);
 });

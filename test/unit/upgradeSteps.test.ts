@@ -5,16 +5,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { kubeadmSnapshotOptions } from "../../components/plan/etcdSnapshot";
-import type { BundleManifest } from "../../components/plan/kubeadm/bundle";
 import { planUpgrade } from "../../components/plan/kubeadm/upgrade";
 import { UPGRADE_CORDON_ANNOTATION, upgradeNode } from "../../components/host/kubernetesUpgrade";
 import { HostError } from "../../components/ssh/types";
 import { scripted } from "../support/scriptedSession";
 
-const planned = (bundle?: BundleManifest) => planUpgrade(
+const plan = planUpgrade(
   [{ name: "cp-1", isControlPlane: true }, { name: "cp-2", isControlPlane: true }],
   {
-    ...(bundle ? { bundle } : {}),
     version: "1.36.3",
     snapshot: kubeadmSnapshotOptions({ enabled: true, schedule: "hourly", dir: "/var/backups/etcd", retention: 24 }),
     allowCgroupV1: false,
@@ -22,10 +20,9 @@ const planned = (bundle?: BundleManifest) => planUpgrade(
     readyTimeoutSeconds: 30,
   },
 ).nodes[1];
-const plan = planned();
 
 /** cp-2 as the API shows it: at 1.35.4 until its kubelet step ran, then at 1.36.3. */
-function cluster(failing: { drain?: boolean; step?: "kubeadm" | "upgrade" | "kubelet" } = {}, p = plan) {
+function cluster(failing: { drain?: boolean; step?: "kubeadm" | "upgrade" | "kubelet" } = {}) {
   const fail = { ...failing };
   const log: string[] = [];
   let kubelet = "v1.35.4";
@@ -36,7 +33,7 @@ function cluster(failing: { drain?: boolean; step?: "kubeadm" | "upgrade" | "kub
     spec: { unschedulable: cordoned },
     status: { nodeInfo: { kubeletVersion: kubelet }, conditions: [{ type: "Ready", status: "True" }] },
   });
-  const steps: Record<string, string> = { [p.kubeadm]: "kubeadm", [p.upgrade]: "upgrade", [p.kubelet]: "kubelet", ...(p.images ? { [p.images]: "images" } : {}) };
+  const steps: Record<string, string> = { [plan.kubeadm]: "kubeadm", [plan.upgrade]: "upgrade", [plan.kubelet]: "kubelet" };
   const node = scripted("cp-2", log, [[/[\s\S]*/, (cmd) => {
     const step = steps[cmd];
     if (step === fail.step) return { code: 1, stderr: `${step} failed` };
@@ -51,7 +48,7 @@ function cluster(failing: { drain?: boolean; step?: "kubeadm" | "upgrade" | "kub
     [/uncordon '?cp-2/, () => ((cordoned = false), undefined)],
     [/drain '?cp-2/, () => (fail.drain ? { code: 1, stderr: "Cannot evict pod as it would violate the pod's disruption budget." } : undefined)],
   ]);
-  const run = () => upgradeNode({ plan: p, node, controlPlane: cp, drainTimeoutSeconds: 60, readyTimeoutSeconds: 30, log: () => {} });
+  const run = () => upgradeNode({ plan, node, controlPlane: cp, drainTimeoutSeconds: 60, readyTimeoutSeconds: 30, log: () => {} });
   // What ran, in order: the plan's scripts by name, kubectl by its verb and node.
   const ran = () => log.map((l) => {
     const [host, ...rest] = l.split(": ");
@@ -133,18 +130,4 @@ test("a drain a disruption budget blocks: the kubelet step never runs, the node 
   await assert.rejects(c.run(), /draining node cp-2 before upgrading its kubelet to 1\.36\.3 \(node untouched, uncordoned\): .*disruption budget/);
   assert.ok(!c.ran().includes("cp-2: kubelet"), c.ran().join("\n"));
   assert.equal(c.state().cordoned, false);
-});
-
-test("air-gapped: a node that is not the first imports the new images again just before its kubeadm, as the kubelet may have collected them since", async () => {
-  const sha = (c: string) => c.repeat(64);
-  const bundled = planned({
-    kubernetesVersion: "1.36.3",
-    files: [
-      { path: "bin/kubeadm", sha256: sha("a"), kind: "binary" },
-      { path: "images/kube-apiserver.tar", sha256: sha("c"), kind: "image" },
-    ],
-  });
-  const c = cluster({}, bundled);
-  await c.run();
-  assert.deepEqual(c.ran().slice(0, 3), ["cp-1: get node cp-2", "cp-2: images", "cp-2: kubeadm"]);
 });

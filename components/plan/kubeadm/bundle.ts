@@ -136,11 +136,21 @@ export function offlinePackagesStep(m: BundleManifest, guard: string, marker: st
 }
 
 /**
+ * containerd's label for an image the kubelet's garbage collection must
+ * skip (the CRI reports it as pinned, as it does the sandbox image).
+ */
+export const PINNED_IMAGE_LABEL = "io.cri-containerd.pinned=pinned";
+
+/**
  * One import per image file. containerd's CRI plugin reads images from the
  * k8s.io namespace; imported anywhere else, kubelet would still pull them.
+ * Each is pinned: once a node's disk is over the kubelet's image GC
+ * threshold, the kubelet removes every image no container runs, and
+ * air-gapped nothing pulls it back. An upgrade's images go on every node
+ * before the first one moves, and wait unused until each node's turn.
  */
 export function imageImports(files: BundleFile[]): string[] {
-  return files.filter((f) => f.kind === "image").map((f) => `ctr -n k8s.io images import ${q(f.path)} >/dev/null`);
+  return files.filter((f) => f.kind === "image").map((f) => `ctr -n k8s.io images import --label ${PINNED_IMAGE_LABEL} ${q(f.path)} >/dev/null`);
 }
 
 /** A stable fingerprint of the manifest (not cryptographic: the files are checked one by one). */
