@@ -10,6 +10,7 @@
 import type { HostSpec } from "../../config/schema";
 import { ADMIN_CONF } from "./kubeVip";
 import { clearStalePodNetwork, script } from "./scripts";
+import { KUBEADM_ETCD_TLS } from "../etcdSnapshot";
 import { shellQuote as q } from "../shell";
 import { KUBEADM_DIR } from "./versions";
 
@@ -99,6 +100,7 @@ export function resetScript(node: string): string {
  */
 export function etcdMemberRemoval(node: string, address: string, whenNoEtcd: "fail" | "skip"): string[] {
   const peer = `https://${address}:2380`;
+  const { cacert, cert, key } = KUBEADM_ETCD_TLS;
   return [
     `pod=$(kubectl -n kube-system get pods -l component=etcd --field-selector=status.phase=Running,spec.nodeName!=${q(node)} -o jsonpath='{.items[0].metadata.name}' 2>/dev/null || true)`,
     'if [ -z "$pod" ]; then',
@@ -106,7 +108,7 @@ export function etcdMemberRemoval(node: string, address: string, whenNoEtcd: "fa
       ? [`  echo "${node}: no running etcd on another control plane to remove the member through" >&2`, "  exit 4"]
       : [`  echo "${node}: no etcd pod listed yet; no stale member looked for"`, "  exit 0"]),
     "fi",
-    'etcdctl() { kubectl -n kube-system exec "$pod" -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key "$@"; }',
+    `etcdctl() { kubectl -n kube-system exec "$pod" -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=${cacert} --cert=${cert} --key=${key} "$@"; }`,
     `ids=$(etcdctl member list | awk -F', ' -v name=${q(node)} -v peer=${q(peer)} '$3 == name || $4 == peer { print $1 }')`,
     'if [ -z "$ids" ]; then',
     `  echo "${node}: no etcd member (already removed)"`,
