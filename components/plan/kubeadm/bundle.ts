@@ -139,7 +139,7 @@ export function offlinePackagesStep(m: BundleManifest, guard: string, marker: st
  * containerd's label for an image the kubelet's garbage collection must
  * skip (the CRI reports it as pinned, as it does the sandbox image).
  */
-export const PINNED_IMAGE_LABEL = "io.cri-containerd.pinned=pinned";
+const PINNED_IMAGE_LABEL = "io.cri-containerd.pinned=pinned";
 
 /**
  * One import per image file. containerd's CRI plugin reads images from the
