@@ -34,13 +34,15 @@ export interface DrainOptions {
   drainTimeoutSeconds: number;
   /** What the drain is for, in the error ("changing its kubelet configuration"). */
   purpose: string;
+  /** What already changed on the node, for the error. Default: nothing ("node untouched"). */
+  alreadyDone?: string;
   log: (line: string) => void;
 }
 
 /**
  * Cordon and drain through `cp` (a control plane with admin.conf). A drain
  * that fails (a budget that never allows the eviction, a bare pod) gives
- * the node its pods back and throws: nothing on the node changed yet.
+ * the node its pods back and throws: what `purpose` names has not run.
  */
 export async function cordonAndDrain(cp: HostSession, o: DrainOptions): Promise<void> {
   const name = shellQuote(o.nodeName);
@@ -55,5 +57,5 @@ export async function cordonAndDrain(cp: HostSession, o: DrainOptions): Promise<
   if (drained.code === 0) return;
   if (!o.wasCordoned) await cp.run(kubectl(`uncordon ${name}`));
   throw new HostError(cp.target.name, `${cp.target.address}:${cp.target.port}`,
-    `draining node ${o.nodeName} before ${o.purpose} (node untouched${o.wasCordoned ? "" : ", uncordoned"})`, lastLines(drained.stderr));
+    `draining node ${o.nodeName} before ${o.purpose} (${o.alreadyDone ?? "node untouched"}${o.wasCordoned ? "" : ", uncordoned"})`, lastLines(drained.stderr));
 }

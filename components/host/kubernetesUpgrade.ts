@@ -117,7 +117,7 @@ export async function upgradeNode(o: UpgradeNodeOptions): Promise<UpgradeOutcome
   const view = await nodeView(cp, name);
   const mine = view.ours || !view.unschedulable;
   if (mine && !view.ours) await kubectlRetrying(cp, `marking node ${name} for the upgrade`, `annotate --overwrite node ${shellQuote(name)} ${UPGRADE_CORDON_ANNOTATION}=${shellQuote(p.version)}`);
-  await cordonAndDrain(cp, { nodeName: name, wasCordoned: !mine, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: `upgrading its kubelet to ${p.version}`, log });
+  await cordonAndDrain(cp, { nodeName: name, wasCordoned: !mine, drainTimeoutSeconds: o.drainTimeoutSeconds, purpose: `upgrading its kubelet to ${p.version}`, alreadyDone: "its kubeadm upgrade done, kubelet untouched", log });
 
   const leftCordoned = `; node ${name} is left cordoned: fix it and run \`pulumi up\` again (the upgrade goes on from here)`;
   try {
